@@ -1,0 +1,1 @@
+"""Response-time analysis: the Theorem-4 bounds for JFFC."""

@@ -1,0 +1,193 @@
+"""The Solution: instance + placement + allocation + metrics + provenance, and its JSON form.
+
+JSON layout (documented in the README, schema from ``chaincomp schema solution``):
+``instance``, ``method``, ``parameters`` (incl. ``cache_reservation``), ``placement``
+(list of {server, first_block (1-based or null), num_blocks}), ``chains`` (fastest first:
+{servers, blocks, service_time_s, capacity}), ``metrics``, ``provenance``, and optionally
+``solver`` (MILP runs) and ``extra`` (e.g. the tuning table).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chaincomp import __version__
+from chaincomp.analysis.bounds import jffc_bounds
+from chaincomp.core.allocation import Allocation, Chain
+from chaincomp.core.placement import Placement
+from chaincomp.errors import InvalidInstance
+from chaincomp.problem import Problem
+
+
+def evaluate(problem: Problem, allocation: Allocation) -> dict[str, Any]:
+    """Metrics of an allocation, all recomputed from the instance.
+
+    - ``job_servers``: GCA's objective (SPEC §3.2) — job servers needed, fastest chains first, to
+      reach λ/ρ̄ (null if all chains together fall short);
+    - ``total_capacity``: C = Σ c_k (every chain is used by JFFC);
+    - ``service_rate``: ν = Σ μ_k c_k; ``load``: λ/ν;
+    - ``response_time_lower_s`` / ``upper_s``: Theorem-4 bounds over all chains (null if λ ≥ ν);
+    - ``surrogate_response_time_s``: job_servers/λ (SPEC §1.2: T̄ ≲ Σc/λ).
+    """
+    nu = allocation.service_rate
+    lam = problem.arrival_rate
+    bounds = jffc_bounds(lam, allocation.rates, allocation.capacity_array)
+    job_servers = allocation.job_servers_needed(problem.required_rate)
+    return {
+        "job_servers": job_servers,
+        "total_capacity": allocation.total_capacity,
+        "num_chains": len(allocation.chains),
+        "service_rate": nu,
+        "required_rate": problem.required_rate,
+        "load": lam / nu if nu > 0 else None,
+        "response_time_lower_s": _finite(bounds.lower_s),
+        "response_time_upper_s": _finite(bounds.upper_s),
+        "surrogate_response_time_s": None if job_servers is None else job_servers / lam,
+    }
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+@dataclass
+class Solution:
+    """Everything a method produced, with enough provenance to reproduce it."""
+
+    problem: Problem
+    method: str
+    placement: Placement
+    allocation: Allocation
+    parameters: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    solver: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(
+        cls,
+        problem: Problem,
+        method: str,
+        placement: Placement,
+        allocation: Allocation,
+        parameters: dict[str, Any] | None = None,
+        wall_time_s: float | None = None,
+        seed: int | None = None,
+        solver: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> "Solution":
+        """Build a solution and fill ``metrics`` and ``provenance``."""
+        parameters = dict(parameters or {})
+        provenance = {
+            "toolkit": "chaincomp",
+            "toolkit_version": __version__,
+            "python": platform.python_version(),
+            "method": method,
+            "parameters": parameters,
+            "wall_time_s": wall_time_s,
+            "seed": seed,
+        }
+        return cls(
+            problem=problem,
+            method=method,
+            placement=placement,
+            allocation=allocation,
+            parameters=parameters,
+            metrics=evaluate(problem, allocation),
+            provenance=provenance,
+            solver=solver,
+            extra=dict(extra or {}),
+        )
+
+    # -- JSON ---------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "instance": self.problem.to_dict(),
+            "method": self.method,
+            "parameters": self.parameters,
+            "placement": self.placement.to_records(self.problem),
+            "chains": self.allocation.to_records(self.problem),
+            "metrics": self.metrics,
+            "provenance": self.provenance,
+        }
+        if self.solver is not None:
+            out["solver"] = self.solver
+        if self.extra:
+            out["extra"] = self.extra
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(_jsonable(self.to_dict()), indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "<solution>") -> "Solution":
+        """Parse a Solution JSON. Raises :class:`InvalidInstance` naming the field on bad data."""
+        try:
+            problem = Problem.from_dict(data["instance"])
+            index = {sid: j for j, sid in enumerate(problem.server_ids)}
+            J = problem.num_servers
+            a = np.zeros(J, dtype=np.int64)
+            m = np.zeros(J, dtype=np.int64)
+            for rec in data["placement"]:
+                j = index[rec["server"]]
+                m[j] = int(rec["num_blocks"])
+                a[j] = int(rec["first_block"]) if rec.get("first_block") is not None else 0
+            chains, caps = [], []
+            for rec in data["chains"]:
+                servers = tuple(index[s] for s in rec["servers"])
+                blocks = tuple(int(b) for b in rec["blocks"])
+                # keep the stated time: the verifier recomputes and compares it
+                chains.append(Chain(servers, blocks, float(rec["service_time_s"])))
+                caps.append(int(rec["capacity"]))
+        except KeyError as exc:
+            raise InvalidInstance(f"{source}: missing or unknown field {exc} in the solution JSON") from None
+        except (TypeError, ValueError) as exc:
+            raise InvalidInstance(f"{source}: malformed solution JSON ({exc})") from None
+        return cls(
+            problem=problem,
+            method=data.get("method", "unknown"),
+            placement=Placement(a, m),
+            allocation=Allocation(tuple(chains), tuple(caps)),
+            parameters=dict(data.get("parameters") or {}),
+            metrics=dict(data.get("metrics") or {}),
+            provenance=dict(data.get("provenance") or {}),
+            solver=data.get("solver"),
+            extra=dict(data.get("extra") or {}),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Solution":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise InvalidInstance(f"{path}: no such file") from None
+        except json.JSONDecodeError as exc:
+            raise InvalidInstance(f"{path}: not valid JSON ({exc})") from None
+        return cls.from_dict(data, source=str(path))
+
+
+def _jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays and non-finite floats (→ null) for strict JSON."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        x = float(obj)
+        return x if math.isfinite(x) else None
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj

@@ -1,0 +1,41 @@
+"""Typed exceptions. The CLI maps ``ChaincompError`` subclasses to a one-paragraph message.
+
+Exit codes: :class:`InvalidInstance` and :class:`UsageError` → 2 (user input);
+everything else → 1 (failure).
+"""
+
+
+class ChaincompError(Exception):
+    """Base class of every error the toolkit raises on purpose."""
+
+    exit_code = 1
+
+
+class InvalidInstance(ChaincompError):
+    """A user file or parameter is malformed. The message names the file, the field and what was expected."""
+
+    exit_code = 2
+
+
+class UsageError(ChaincompError):
+    """Options that do not fit together or name something that does not exist."""
+
+    exit_code = 2
+
+
+class InfeasibleInstance(ChaincompError):
+    """The instance admits no solution; the message says why (e.g. memory hosts only 61 of 70 blocks)."""
+
+    exit_code = 2
+
+
+class SolverUnavailable(ChaincompError):
+    """A requested solver backend is not installed or not licensed for this model size."""
+
+    exit_code = 2
+
+
+class VerificationError(ChaincompError):
+    """A solution failed the independent verifier."""
+
+    exit_code = 1

@@ -1,0 +1,1 @@
+"""The paper's heuristics (GBP-CR, GCA, tuning of c) and the baselines."""
