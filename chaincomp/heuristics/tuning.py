@@ -1,0 +1,164 @@
+"""Tuning the cache reservation c (SPEC §3.5).
+
+For every c in 1..c_max (c_max = ⌊(max_j M_j − s_m)/s_c⌋): GBP-CR (Alg. 1) → GCA (Alg. 2) → score.
+A c is skipped when GBP-CR cannot reach λ/(ρ̄ c) (K(c) = ∞) or when the GCA chains give λ ≥ ν.
+Scores (smaller is better; ties go to the smaller c):
+
+- ``surrogate``: c·K(c)/λ — the paper's surrogate objective (tends to pick c too small);
+- ``lower``: Theorem-4 lower bound on JFFC's mean response time (default; the paper's recommendation);
+- ``upper``: Theorem-4 upper bound (tends to pick c too large);
+- ``sim``: simulated JFFC mean response time, Poisson/Exp, common random numbers across c.
+
+GCA depends only on the placement, so consecutive c's that give GBP-CR the same placement share
+one GCA run (a cache keyed by the placement arrays).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from chaincomp.analysis.bounds import jffc_bounds
+from chaincomp.core.allocation import Allocation
+from chaincomp.errors import InfeasibleInstance, UsageError
+from chaincomp.heuristics.gbp_cr import GreedyPlacement, gbp_cr
+from chaincomp.heuristics.gca import gca
+from chaincomp.problem import Problem
+
+SCORES = ("lower", "upper", "surrogate", "sim")
+
+
+@dataclass
+class Candidate:
+    """One c of the sweep: GBP-CR's placement, GCA's allocation and the scores."""
+
+    cache_reservation: int
+    greedy: GreedyPlacement
+    allocation: Allocation | None
+    reason: str = ""
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def feasible(self) -> bool:
+        return not self.reason
+
+    def row(self) -> dict:
+        """Plain data for tables and JSON."""
+        a = self.allocation
+        return {
+            "cache_reservation": self.cache_reservation,
+            "feasible": self.feasible,
+            "reason": self.reason or None,
+            "num_groups": self.greedy.num_chains if self.greedy.feasible else None,
+            "num_chains": len(a.chains) if a is not None else None,
+            "service_rate": a.service_rate if a is not None else None,
+            **{f"score_{k}": v for k, v in self.scores.items()},
+        }
+
+
+@dataclass
+class TuningResult:
+    score: str
+    candidates: list[Candidate]
+    best: Candidate
+
+    def ranked(self) -> list[Candidate]:
+        """Feasible candidates, best score first (ties: smaller c)."""
+        ok = [c for c in self.candidates if c.feasible]
+        return sorted(ok, key=lambda c: (c.scores[self.score], c.cache_reservation))
+
+
+def evaluate_reservation(
+    problem: Problem,
+    c: int,
+    score: str = "lower",
+    gca_cache: dict | None = None,
+    sim_score: Callable[[Problem, Allocation], float] | None = None,
+) -> Candidate:
+    """GBP-CR → GCA → scores for one c. Infeasible c's come back with ``reason`` set."""
+    greedy = gbp_cr(problem, c)
+    if not greedy.feasible:
+        return Candidate(c, greedy, None, greedy.reason)
+    placement = greedy.placement
+    key = (placement.first_block.tobytes(), placement.num_blocks.tobytes())
+    allocation = gca_cache.get(key) if gca_cache is not None else None
+    if allocation is None:
+        allocation = gca(problem, placement)
+        if gca_cache is not None:
+            gca_cache[key] = allocation
+    nu = allocation.service_rate
+    lam = problem.arrival_rate
+    if lam >= nu:
+        return Candidate(c, greedy, allocation, f"λ = {lam:.4g} ≥ ν = {nu:.4g} of the GCA chains at c = {c}")
+    bounds = jffc_bounds(lam, allocation.rates, allocation.capacity_array)
+    scores = {"surrogate": c * greedy.num_chains / lam, "lower": bounds.lower_s, "upper": bounds.upper_s}
+    if score == "sim":
+        if sim_score is None:
+            raise UsageError("score 'sim' needs a simulator scoring function")
+        scores["sim"] = float(sim_score(problem, allocation))
+    return Candidate(c, greedy, allocation, "", scores)
+
+
+def tune(
+    problem: Problem,
+    score: str = "lower",
+    reservations: list[int] | None = None,
+    sim_jobs: int = 20000,
+    seed: int = 0,
+    on_step: Callable[[int, int], None] | None = None,
+) -> TuningResult:
+    """Sweep c (default 1..c_max) and pick the best by ``score``.
+
+    Raises :class:`InfeasibleInstance` with the reason when no c works.
+    """
+    if score not in SCORES:
+        raise UsageError(f"unknown tuning score {score!r}; choose one of {', '.join(SCORES)}")
+    c_max = problem.max_cache_reservation
+    if reservations is None:
+        reservations = list(range(1, c_max + 1))
+    sim_score = None
+    if score == "sim":
+        from chaincomp.sim.tuning import simulated_mean_response_time
+
+        def sim_score(pr: Problem, alloc: Allocation) -> float:
+            return simulated_mean_response_time(pr, alloc, num_jobs=sim_jobs, seed=seed)
+
+    cache: dict = {}
+    candidates = []
+    for i, c in enumerate(reservations):
+        candidates.append(evaluate_reservation(problem, c, score, cache, sim_score))
+        if on_step is not None:
+            on_step(i + 1, len(reservations))
+    feasible = [cand for cand in candidates if cand.feasible]
+    if not feasible:
+        raise InfeasibleInstance(_explain_infeasible(problem, candidates, c_max))
+    best = min(feasible, key=lambda cand: (cand.scores[score], cand.cache_reservation))
+    return TuningResult(score, candidates, best)
+
+
+def _explain_infeasible(problem: Problem, candidates: list[Candidate], c_max: int) -> str:
+    if c_max < 1:
+        return (
+            f"no server can host one block with one cache slot: max memory {float(problem.memory_gb.max()):.4g} GB "
+            f"< s_m + s_c = {problem.block_size_gb + problem.cache_size_gb:.4g} GB"
+        )
+    if not candidates:
+        return "no cache reservation c was tried"
+    first = candidates[0]
+    rates = [c.allocation.service_rate for c in candidates if c.allocation is not None]
+    msg = f"no cache reservation c in {candidates[0].cache_reservation}..{candidates[-1].cache_reservation} is feasible; at c = {first.cache_reservation}: {first.reason}"
+    if rates:
+        msg += f"; the largest service rate reached is ν = {max(rates):.4g} job/s for λ = {problem.arrival_rate:.4g}"
+    return msg
+
+
+def best_fixed(problem: Problem, c: int) -> Candidate:
+    """Evaluate one fixed c; raise :class:`InfeasibleInstance` if it does not work."""
+    c_max = problem.max_cache_reservation
+    if c < 1 or c > max(c_max, 1):
+        raise UsageError(f"cache reservation c must be in 1..{c_max} for this instance, got {c}")
+    cand = evaluate_reservation(problem, c, "lower")
+    if not cand.feasible:
+        raise InfeasibleInstance(cand.reason)
+    return cand
+
