@@ -13,6 +13,7 @@ from chaincomp.errors import UsageError
 from chaincomp.problem import Problem
 
 console = Console()
+err_console = Console(stderr=True)
 
 ExampleOpt = Annotated[Optional[str], typer.Option("--example", "-e", help="Embedded example instance (see `chaincomp examples`).")]
 InstanceOpt = Annotated[Optional[Path], typer.Option("--instance", "-i", help="Single-file instance JSON (cluster + model + workload), e.g. from `chaincomp generate`.")]
