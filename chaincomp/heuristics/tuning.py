@@ -137,6 +137,7 @@ def tune(
 
 
 def _explain_infeasible(problem: Problem, candidates: list[Candidate], c_max: int) -> str:
+    """Say why no c works: memory (not all L blocks hostable) or rate (λ beyond every design)."""
     if c_max < 1:
         return (
             f"no server can host one block with one cache slot: max memory {float(problem.memory_gb.max()):.4g} GB "
@@ -144,12 +145,20 @@ def _explain_infeasible(problem: Problem, candidates: list[Candidate], c_max: in
         )
     if not candidates:
         return "no cache reservation c was tried"
-    first = candidates[0]
-    rates = [c.allocation.service_rate for c in candidates if c.allocation is not None]
-    msg = f"no cache reservation c in {candidates[0].cache_reservation}..{candidates[-1].cache_reservation} is feasible; at c = {first.cache_reservation}: {first.reason}"
-    if rates:
-        msg += f"; the largest service rate reached is ν = {max(rates):.4g} job/s for λ = {problem.arrival_rate:.4g}"
-    return msg
+    formed = [c for c in candidates if c.greedy.num_chains > 0]
+    if not formed:
+        return candidates[0].reason  # c = 1 hosts the most blocks: "total memory hosts only X of L blocks"
+    # rate: the most any c reaches — GBP-CR's groups give c·Σ(Σt)⁻¹ (Lemma 1), GCA's chains ν
+    best_rate, best_c = 0.0, formed[0].cache_reservation
+    for cand in formed:
+        rate = cand.allocation.service_rate if cand.allocation is not None else cand.cache_reservation * cand.greedy.group_rate
+        if rate > best_rate:
+            best_rate, best_c = rate, cand.cache_reservation
+    return (
+        f"the arrival rate is beyond every design: λ/ρ̄ = {problem.required_rate:.4g} job/s (λ = {problem.arrival_rate:.4g}, "
+        f"ρ̄ = {problem.target_load:.4g}) but the largest service rate reached over c = 1..{c_max} is "
+        f"ν = {best_rate:.4g} job/s (at c = {best_c})"
+    )
 
 
 def best_fixed(problem: Problem, c: int) -> Candidate:

@@ -1,0 +1,73 @@
+"""Tuning of c (SPEC §3.5) against a recomputation from the naive reference implementations."""
+
+import math
+
+import numpy as np
+import pytest
+
+from chaincomp.analysis.bounds import jffc_bounds
+from chaincomp.errors import InfeasibleInstance
+from chaincomp.heuristics.tuning import tune
+from chaincomp.problem import Problem
+from tests.reference import ref_gbp_cr, ref_gca
+
+
+def bloom_like(J=12, seed=3, lam=0.6):
+    rng = np.random.default_rng(seed)
+    high = rng.random(J) < 0.3
+    return Problem(
+        tuple(f"s{j}" for j in range(J)),
+        np.where(high, 40.0, 20.0),
+        20 * (rng.uniform(0.01, 0.06, J) + 0.018),
+        np.where(high, 0.109, 0.175),
+        70,
+        1.32,
+        0.11,
+        lam,
+        0.7,
+    )
+
+
+def reference_scores(p):
+    args = (list(p.memory_gb), list(p.tau_comm_s), list(p.tau_comp_s), p.num_blocks, p.block_size_gb, p.cache_size_gb)
+    c_max = math.floor((max(p.memory_gb) - p.block_size_gb) / p.cache_size_gb + 1e-9)
+    out = {}
+    for c in range(1, c_max + 1):
+        a, m, K, ok = ref_gbp_cr(*args[:3], args[3], args[4], args[5], p.arrival_rate, p.target_load, c)
+        if not ok:
+            continue
+        chains = ref_gca(a, m, *args)
+        rates = [1 / T for _, _, T, _ in chains]
+        caps = [cap for *_, cap in chains]
+        if p.arrival_rate >= float(np.dot(rates, caps)):
+            continue
+        b = jffc_bounds(p.arrival_rate, rates, caps)
+        out[c] = {"surrogate": c * K / p.arrival_rate, "lower": b.lower_s, "upper": b.upper_s}
+    return out
+
+
+@pytest.mark.parametrize("score", ["lower", "upper", "surrogate"])
+@pytest.mark.parametrize("seed,lam", [(3, 0.6), (5, 0.2), (8, 0.45)])
+def test_tuning_picks_reference_argmin(score, seed, lam):
+    p = bloom_like(seed=seed, lam=lam)
+    ref = reference_scores(p)
+    res = tune(p, score)
+    feasible = {c.cache_reservation: c.scores for c in res.candidates if c.feasible}
+    assert set(feasible) == set(ref)
+    for c, s in ref.items():
+        for k in ("surrogate", "lower", "upper"):
+            assert feasible[c][k] == pytest.approx(s[k], rel=1e-9)
+    best = min(ref, key=lambda c: (ref[c][score], c))
+    assert res.best.cache_reservation == best
+
+
+def test_infeasible_says_why():
+    p = Problem(("a", "b"), np.array([20.0, 20.0]), np.array([0.5, 0.5]), np.array([0.1, 0.1]), 70, 1.32, 0.11, 0.2, 0.7)
+    with pytest.raises(InfeasibleInstance, match=r"hosts only \d+ of 70 blocks at c = 1"):
+        tune(p)
+
+
+def test_rate_too_high_says_why():
+    p = bloom_like(lam=500.0)
+    with pytest.raises(InfeasibleInstance, match="largest service rate"):
+        tune(p)
