@@ -124,3 +124,24 @@ def test_theorem2_equal_memory_is_optimal(J, L, tc, tp, lam, c, mem):
     t_c = [tc[j] + tp[j] * m_c[j] for j in range(J)]
     best = brute_force_min_groups(m_c, t_c, L, lam / (0.7 * c)) if m_c[0] > 0 else math.inf
     assert (g.num_chains if g.feasible else math.inf) == best
+
+
+def test_bloom_regime_matches_reference():
+    """BLOOM regime (SPEC §6.1): L = 70, 40/20 GB servers, τ^c from RTTs; several J, c and seeds."""
+    import pytest
+
+    from benchmarks.bench_pipeline import bloom_instance
+
+    for J, seed in ((20, 0), (30, 1), (40, 2)):
+        p = bloom_instance(J, seed)
+        for c in (1, 4, 7, 12, 25):
+            g = gbp_cr(p, c)
+            M, tc, tp, L, s_m, s_c = _args(p)
+            a, m, K, ok = ref_gbp_cr(M, tc, tp, L, s_m, s_c, p.arrival_rate, p.target_load, c)
+            assert (list(g.placement.first_block), list(g.placement.num_blocks), g.num_chains, g.feasible) == (a, m, K, ok)
+            if not ok:
+                continue
+            alloc = gca(p, g.placement)
+            ref = sorted(ref_gca(a, m, M, tc, tp, L, s_m, s_c), key=lambda r: r[2])
+            assert [(ch.servers, ch.blocks, c_) for ch, c_ in zip(alloc.chains, alloc.capacities)] == [(r[0], r[1], r[3]) for r in ref]
+            assert [ch.service_time_s for ch in alloc.chains] == pytest.approx([r[2] for r in ref], rel=1e-12)
