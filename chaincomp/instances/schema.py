@@ -1,0 +1,296 @@
+"""Pydantic v2 models of the instance files (cluster, model, workload, single-file instance) and of
+the Solution JSON. Every field carries its unit in its name; unknown fields are rejected so that a
+typo (``memroy_gb``) is reported instead of silently ignored.
+
+These models only check each file on its own (types, ranges, which combinations of fields are
+allowed). Cross-file checks (does the model fit on some server? can τ^p be derived?) and the
+parameter derivation of SPEC §1.1 live in :mod:`chaincomp.instances.derive`; turning errors into
+``file: json.path: expected …`` messages lives in :mod:`chaincomp.instances.load`.
+
+Choices where the SPEC leaves room (also in docs/instances.md):
+
+* A catalog ``gpu`` fills memory, TFLOPS and bandwidth; explicit ``memory_gb`` / ``tflops`` /
+  ``bandwidth_gb_s`` on the same server override the catalog figure.
+* ``num_gpus`` (default 1) models a multi-GPU node as one server with the summed memory, compute
+  and bandwidth (SPEC §6.3).
+* ``count`` (default 1) replicates a server entry; copies get ids ``{id}-1`` … ``{id}-{count}``.
+* ``tau_comm_s`` / ``tau_comp_s`` override the derived τ^c_j / τ^p_j of that server.
+* The workload's token means default to the paper's BLOOM setup (2000 in, 20 out; SPEC §6.1); the
+  arrival rate has no default (give it in the file or with ``--rate``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from chaincomp.instances import catalog
+
+Dtype = Literal["fp16", "bf16", "fp32", "int8", "nf4"]
+
+#: bytes per parameter / cached value (SPEC §1.1: nf4 = 4.25/8 with its block-wise scales)
+DTYPE_BYTES: dict[str, float] = {"fp16": 2.0, "bf16": 2.0, "fp32": 4.0, "int8": 1.0, "nf4": 4.25 / 8}
+
+PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PosInt = Annotated[int, Field(ge=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+# --- cluster ----------------------------------------------------------------------------------
+
+class ServerSpec(_Strict):
+    """One GPU server (or ``count`` identical ones)."""
+
+    id: str = Field(min_length=1, description="Server name (unique in the cluster).")
+    gpu: Optional[str] = Field(None, description="GPU type from the catalog: " + ", ".join(catalog.gpu_names()) + ".")
+    num_gpus: PosInt = Field(1, description="GPUs in this node; memory, TFLOPS and bandwidth are summed (multi-GPU node = one server).")
+    memory_gb: Optional[PosFloat] = Field(None, description="GPU memory M_j per GPU (GB = 1e9 bytes); overrides the catalog.")
+    tflops: Optional[PosFloat] = Field(None, description="Dense fp16 compute per GPU (TFLOP/s); overrides the catalog.")
+    bandwidth_gb_s: Optional[PosFloat] = Field(None, description="Memory bandwidth per GPU (GB/s); overrides the catalog.")
+    rtt_ms: Optional[NonNegFloat] = Field(None, description="Round-trip time between the orchestrator and this server (ms).")
+    tau_comm_s: Optional[NonNegFloat] = Field(None, description="Explicit τ^c_j, per-job communication time (s); overrides the RTT derivation.")
+    tau_comp_s: Optional[NonNegFloat] = Field(None, description="Explicit τ^p_j, per-job computation time per block (s); overrides the FLOPS/bandwidth derivation.")
+    count: PosInt = Field(1, description="Replicate this entry; copies are named {id}-1 … {id}-{count}.")
+    region: Optional[str] = Field(None, description="Informational region label.")
+    note: Optional[str] = None
+
+    @field_validator("gpu")
+    @classmethod
+    def _known_gpu(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        spec = catalog.find_gpu(v)
+        if spec is None:
+            raise ValueError(f"unknown GPU type {v!r}; the catalog has: {', '.join(catalog.gpu_names())} (or give memory_gb, tflops and bandwidth_gb_s explicitly)")
+        return spec.name
+
+    @model_validator(mode="after")
+    def _complete(self) -> "ServerSpec":
+        if self.gpu is None and self.memory_gb is None:
+            raise ValueError("give either 'gpu' (a catalog type) or 'memory_gb'")
+        if self.tau_comp_s is None and self.gpu is None and (self.tflops is None or self.bandwidth_gb_s is None):
+            raise ValueError("cannot derive τ^p: give 'gpu' (a catalog type), or both 'tflops' and 'bandwidth_gb_s', or an explicit 'tau_comp_s'")
+        if self.tau_comm_s is None and self.rtt_ms is None:
+            raise ValueError("cannot derive τ^c: give 'rtt_ms' (RTT to the orchestrator) or an explicit 'tau_comm_s'")
+        return self
+
+    # resolved figures (catalog + overrides, times num_gpus)
+    def resolved_memory_gb(self) -> float:
+        base = self.memory_gb if self.memory_gb is not None else catalog.GPUS[self.gpu].memory_gb  # type: ignore[index]
+        return base * self.num_gpus
+
+    def resolved_tflops(self) -> float | None:
+        base = self.tflops if self.tflops is not None else (catalog.GPUS[self.gpu].tflops if self.gpu else None)
+        return None if base is None else base * self.num_gpus
+
+    def resolved_bandwidth_gb_s(self) -> float | None:
+        base = self.bandwidth_gb_s if self.bandwidth_gb_s is not None else (catalog.GPUS[self.gpu].bandwidth_gb_s if self.gpu else None)
+        return None if base is None else base * self.num_gpus
+
+    def expanded_ids(self) -> list[str]:
+        return [self.id] if self.count == 1 else [f"{self.id}-{k}" for k in range(1, self.count + 1)]
+
+
+class ClusterSpec(_Strict):
+    """The GPU servers and their RTT to the central orchestrator (SPEC §1)."""
+
+    name: Optional[str] = None
+    description: Optional[str] = None
+    orchestrator: Optional[str] = Field(None, description="Where the orchestrator sits (informational).")
+    servers: list[ServerSpec] = Field(min_length=1)
+    meta: dict[str, Any] = Field(default_factory=dict, description="Free-form provenance (e.g. how RTTs were drawn).")
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "ClusterSpec":
+        seen: dict[str, int] = {}
+        for i, s in enumerate(self.servers):
+            for sid in s.expanded_ids():
+                if sid in seen:
+                    raise ValueError(f"server id {sid!r} appears twice (servers[{seen[sid]}] and servers[{i}]); ids must be unique")
+                seen[sid] = i
+        return self
+
+
+# --- model ------------------------------------------------------------------------------------
+
+class ModelSpec(_Strict):
+    """The served model: explicit sizes, a model card, architecture figures, or a mix.
+
+    Resolution order: the card (``card``) or a Hugging Face config (``hf_config``) gives defaults;
+    any architecture field given here overrides it; explicit ``num_blocks`` / ``block_size_gb`` /
+    ``cache_size_gb`` override what would be derived (SPEC §1.1).
+    """
+
+    name: Optional[str] = None
+    description: Optional[str] = None
+    card: Optional[str] = Field(None, description="Model card name: " + ", ".join(catalog.model_names()) + ".")
+    hf_config: Optional[str] = Field(None, description="Path to a Hugging Face config.json (relative to this file) to import the architecture from.")
+    num_blocks: Optional[PosInt] = Field(None, description="L, number of blocks (transformer layers).")
+    block_size_gb: Optional[PosFloat] = Field(None, description="s_m, weights of one block (GB).")
+    cache_size_gb: Optional[PosFloat] = Field(None, description="s_c, KV cache of one block for one job at max_seq_len (GB).")
+    layers: Optional[PosInt] = Field(None, description="Transformer layers (= num_blocks).")
+    hidden_size: Optional[PosInt] = None
+    num_attention_heads: Optional[PosInt] = None
+    num_key_value_heads: Optional[PosInt] = Field(None, description="KV heads (GQA/MQA); default = num_attention_heads.")
+    intermediate_size: Optional[PosInt] = None
+    vocab_size: Optional[PosInt] = None
+    params_per_block: Optional[PosFloat] = Field(None, description="Parameters of one block (count, not billions).")
+    dtype: Dtype = Field("fp16", description="Weight format: fp16/bf16 (2 bytes), int8 (1), nf4 (4.25/8), fp32 (4).")
+    kv_cache_dtype: Dtype = Field("fp16", description="Format of cached keys/values.")
+    max_seq_len: Optional[PosInt] = Field(None, description="Tokens the KV cache is reserved for (s_c).")
+    flops_per_block_per_token: Optional[PosFloat] = Field(None, description="F, FLOPs per block per token (prefill); default 2 × params_per_block.")
+    weight_overhead: Annotated[float, Field(ge=1.0, allow_inf_nan=False)] = Field(1.01, description="Multiplier on weight bytes (SPEC §1.1: 1.01).")
+
+    @field_validator("card")
+    @classmethod
+    def _known_card(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        card = catalog.find_model(v)
+        if card is None:
+            raise ValueError(f"unknown model card {v!r}; known cards: {', '.join(catalog.model_names())}")
+        return card.name
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ModelSpec":
+        if self.card and self.hf_config:
+            raise ValueError("give 'card' or 'hf_config', not both")
+        if self.num_blocks is not None and self.layers is not None and self.num_blocks != self.layers:
+            raise ValueError(f"num_blocks ({self.num_blocks}) and layers ({self.layers}) disagree")
+        if self.num_key_value_heads and self.num_attention_heads and self.num_attention_heads % self.num_key_value_heads:
+            raise ValueError("num_attention_heads must be a multiple of num_key_value_heads")
+        return self
+
+
+# --- workload ---------------------------------------------------------------------------------
+
+class WorkloadSpec(_Strict):
+    """Arrivals and the per-job constants behind τ (SPEC §1, §1.1)."""
+
+    description: Optional[str] = None
+    arrival_rate: Optional[PosFloat] = Field(None, description="λ, requests per second (required here or via --rate).")
+    target_load: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(0.7, description="ρ̄ in (0, 1]: the design needs ν ≥ λ/ρ̄.")
+    mean_input_tokens: NonNegFloat = Field(2000.0, description="l̄_in, mean prompt length (tokens).")
+    mean_output_tokens: Annotated[float, Field(ge=1, allow_inf_nan=False)] = Field(20.0, description="l̄_out, mean generated tokens (≥ 1).")
+    block_overhead_ms: NonNegFloat = Field(1.0, description="t_o, per-block per-job overhead (ms).")
+    comm_overhead_ms: NonNegFloat = Field(18.0, description="o, serialization overhead per round trip (ms).")
+
+
+class InstanceSpec(_Strict):
+    """A whole instance in one file (what `chaincomp generate` writes)."""
+
+    name: str = Field(min_length=1)
+    description: Optional[str] = None
+    cluster: ClusterSpec
+    model: ModelSpec
+    workload: WorkloadSpec = Field(default_factory=WorkloadSpec)
+    meta: dict[str, Any] = Field(default_factory=dict, description="Free-form provenance (generator, seed, …).")
+
+
+# --- Solution JSON (mirror of chaincomp.core.solution.Solution.to_dict) -----------------------
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class SolutionServer(BaseModel):
+    id: str
+    memory_gb: float
+    tau_comm_s: float
+    tau_comp_s: float
+
+
+class SolutionTiming(BaseModel):
+    rtt_s: list[Optional[float]]
+    prefill_s_per_token: list[Optional[float]]
+    decode_s_per_token: list[Optional[float]]
+    block_overhead_s: float
+    comm_overhead_s: float
+
+
+class SolutionInstance(BaseModel):
+    """The derived instance (``Problem.to_dict``): blocks, sizes, workload, per-server M, τ^c, τ^p."""
+
+    name: str
+    num_blocks: int
+    block_size_gb: float
+    cache_size_gb: float
+    arrival_rate: float
+    target_load: float = 0.7
+    mean_input_tokens: Optional[float] = None
+    mean_output_tokens: Optional[float] = None
+    servers: list[SolutionServer]
+    meta: dict[str, Any] = Field(default_factory=dict)
+    timing: Optional[SolutionTiming] = None
+
+
+class PlacementRecord(BaseModel):
+    server: str
+    first_block: Optional[int] = Field(description="First hosted block, 1-based; null when the server hosts nothing.")
+    num_blocks: int
+
+
+class ChainRecord(BaseModel):
+    servers: list[str] = Field(description="Servers of the chain in processing order.")
+    blocks: list[int] = Field(description="Blocks processed at each hop (m_ij).")
+    service_time_s: float = Field(description="T_k (Eq. 2).")
+    capacity: int = Field(description="c_k, concurrent jobs the chain may serve.")
+
+
+class SolutionMetrics(_Open):
+    job_servers: Optional[int] = None
+    total_capacity: Optional[int] = None
+    num_chains: Optional[int] = None
+    service_rate: Optional[float] = None
+    required_rate: Optional[float] = None
+    load: Optional[float] = None
+    response_time_lower_s: Optional[float] = None
+    response_time_upper_s: Optional[float] = None
+    surrogate_response_time_s: Optional[float] = None
+
+
+class SolutionProvenance(_Open):
+    toolkit: Optional[str] = None
+    toolkit_version: Optional[str] = None
+    python: Optional[str] = None
+    method: Optional[str] = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    wall_time_s: Optional[float] = None
+    seed: Optional[int] = None
+
+
+class SolutionFile(BaseModel):
+    """The Solution JSON written by ``chaincomp solve --json/--out`` (chains fastest first)."""
+
+    instance: SolutionInstance
+    method: str
+    parameters: dict[str, Any] = Field(description="Method parameters, including cache_reservation.")
+    placement: list[PlacementRecord]
+    chains: list[ChainRecord]
+    metrics: SolutionMetrics
+    provenance: SolutionProvenance
+    solver: Optional[dict[str, Any]] = Field(None, description="MILP runs: solver name/version, status, bound, gap.")
+    extra: Optional[dict[str, Any]] = Field(None, description="Method-specific details (e.g. the tuning table).")
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "cluster": ClusterSpec,
+    "model": ModelSpec,
+    "workload": WorkloadSpec,
+    "instance": InstanceSpec,
+    "solution": SolutionFile,
+}
+
+
+def json_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of one file kind (cluster | model | workload | instance | solution)."""
+    from chaincomp.errors import UsageError
+
+    if kind not in SCHEMAS:
+        raise UsageError(f"unknown schema {kind!r}; choose one of {', '.join(SCHEMAS)}")
+    return SCHEMAS[kind].model_json_schema()
