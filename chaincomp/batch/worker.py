@@ -1,0 +1,274 @@
+"""Running one task inside a worker (a local pool process or a Dask worker).
+
+:func:`execute_task` never raises for problems of the task itself: it returns a *record* (the line
+written to the results JSONL) with ``status`` ``"ok"``, ``"failed"`` (an exception: its type, message
+and the last traceback lines) or ``"invalid"`` (the method returned a solution that the independent
+verifier :func:`chaincomp.core.verify.verify_solution` rejects; the violations are listed).
+
+Record fields: ``task_id``, ``instance`` (label), ``instance_sha256``, ``instance_name``, ``method``,
+``params``, ``seed``, ``config``, ``status``, ``error`` (null or {type, message, traceback}),
+``violations``, ``wall_time_s`` (whole task in the worker: load + solve + verify + serialize),
+``method_time_s`` (the method call only), ``worker`` (host:pid or Dask worker address),
+``finished_at`` (UTC ISO time), ``solution`` (the Solution JSON dict, or null) and ``simulation``
+(null unless the task asked for one with ``policy``/``sim_jobs``).
+
+Extra method providers (modules whose import registers methods) reach workers through the task
+payload's ``providers`` list and the ``CHAINCOMP_METHOD_PROVIDERS`` environment variable (names
+separated by ``,``); each entry is a module name or a path to a ``.py`` file. Both are imported in the
+worker before the method is looked up, so test-only or user methods work on every executor.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import importlib
+import importlib.util
+import json
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+PROVIDERS_ENV = "CHAINCOMP_METHOD_PROVIDERS"
+
+_loaded_providers: set[str] = set()
+
+
+def load_providers(providers: list[str] | tuple[str, ...] = ()) -> None:
+    """Import extra method-provider modules (names or ``.py`` paths), once per process."""
+    names = list(providers)
+    env = os.environ.get(PROVIDERS_ENV, "")
+    names += [p.strip() for p in env.split(",") if p.strip()]
+    for name in names:
+        if name in _loaded_providers:
+            continue
+        if name.endswith(".py") or os.sep in name:
+            path = Path(name)
+            if not path.is_file():
+                from chaincomp.errors import UsageError
+
+                raise UsageError(f"method provider file {name} does not exist")
+            mod_name = "chaincomp_provider_" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+            spec = importlib.util.spec_from_file_location(mod_name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[mod_name] = module
+            spec.loader.exec_module(module)
+        else:
+            importlib.import_module(name)
+        _loaded_providers.add(name)
+
+
+def worker_label() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# ---------------------------------------------------------------------------------------------
+# instances
+# ---------------------------------------------------------------------------------------------
+def _looks_like_problem(data: Any) -> bool:
+    if not isinstance(data, dict) or not isinstance(data.get("servers"), list):
+        return False
+    if "num_blocks" not in data or "block_size_gb" not in data:
+        return False
+    return all(isinstance(s, dict) and "tau_comm_s" in s for s in data["servers"])
+
+
+def problem_from_text(text: str, label: str, path: str | None = None, sha256: str | None = None):
+    """Parse an instance: a Problem JSON (``Problem.to_dict``), a Solution JSON (its ``instance``), or
+    a single-file instance JSON read by :func:`chaincomp.instances.load.load_instance_file`."""
+    from chaincomp.errors import InvalidInstance
+    from chaincomp.problem import Problem
+
+    if text.startswith("\x00unreadable:"):
+        raise InvalidInstance(f"{label}: cannot read the file ({text.split(':', 1)[1]})")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInstance(f"{label}: not valid JSON ({exc})") from None
+    if isinstance(data, dict) and "placement" in data and isinstance(data.get("instance"), dict):
+        data = data["instance"]  # a Solution JSON: solve its instance again
+    if _looks_like_problem(data):
+        try:
+            return Problem.from_dict(data)
+        except KeyError as exc:
+            raise InvalidInstance(f"{label}: missing field {exc} in the problem JSON") from None
+        except (TypeError, ValueError) as exc:
+            raise InvalidInstance(f"{label}: malformed problem JSON ({exc})") from None
+    try:
+        from chaincomp.instances.load import load_instance_file
+    except ModuleNotFoundError:
+        raise InvalidInstance(
+            f"{label}: not a problem JSON (servers with tau_comm_s, num_blocks, block_size_gb) and the "
+            "instance-file loader (chaincomp.instances.load) is not available"
+        ) from None
+    # the loader reads a path: use the original file when it is here and unchanged (remote Dask
+    # workers may not see it), else a temporary copy of the text the batch hashed
+    if path and sha256 and os.path.isfile(path):
+        try:
+            if hashlib.sha256(Path(path).read_bytes()).hexdigest() == sha256:
+                return load_instance_file(Path(path))
+        except OSError:
+            pass
+    suffix = Path(label).suffix or ".json"
+    with tempfile.TemporaryDirectory(prefix="chaincomp-batch-") as tmp:
+        tmp_path = Path(tmp) / (Path(label).name if Path(label).suffix else "instance" + suffix)
+        tmp_path.write_text(text)
+        try:
+            return load_instance_file(tmp_path)
+        except Exception as exc:  # keep the user's label in the message, not the temp path
+            msg = str(exc).replace(str(tmp_path), label)
+            if type(exc).__name__ == "InvalidInstance":
+                raise InvalidInstance(msg) from None
+            raise
+
+
+def method_options(params: dict[str, Any], seed: int | None) -> dict[str, Any]:
+    """Task parameters → keyword options of the method (``c = auto`` and simulation keys dropped)."""
+    from chaincomp.batch.tasks import SIM_PARAMS
+
+    opts = {k: v for k, v in params.items() if k not in SIM_PARAMS}
+    if opts.get("cache_reservation") in ("auto", None):
+        opts.pop("cache_reservation", None)
+    if seed is not None:
+        opts["seed"] = seed
+    return opts
+
+
+def simulate_solution(solution, params: dict[str, Any], seed: int | None) -> dict[str, Any]:
+    """Simulate the solution with ``policy`` (default jffc) over ``sim_jobs`` jobs (default 20000).
+
+    Uses :func:`chaincomp.sim.simulate_solution` (the simulator's entry point); raises
+    :class:`~chaincomp.errors.UsageError` when the simulator is not installed.
+    """
+    from chaincomp.errors import UsageError
+
+    try:
+        from chaincomp import sim
+    except ModuleNotFoundError:
+        raise UsageError("this task asks for a simulation (policy/sim_jobs) but chaincomp.sim is not available") from None
+    fn = getattr(sim, "simulate_solution", None)
+    if fn is None:
+        raise UsageError("chaincomp.sim has no simulate_solution(solution, policy=, num_jobs=, seed=) entry point")
+    kwargs = {"policy": params.get("policy", "jffc"), "num_jobs": int(params.get("sim_jobs", 20000)), "seed": 0 if seed is None else seed}
+    result = fn(solution, **kwargs)
+    data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+    return {"policy": kwargs["policy"], "num_jobs": kwargs["num_jobs"], **data}
+
+
+# ---------------------------------------------------------------------------------------------
+# one task
+# ---------------------------------------------------------------------------------------------
+def base_record(payload: dict[str, Any]) -> dict[str, Any]:
+    from chaincomp.batch.tasks import config_label
+
+    return {
+        "task_id": payload["task_id"],
+        "instance": payload["instance"],
+        "instance_sha256": payload["instance_sha256"],
+        "instance_name": None,
+        "method": payload["method"],
+        "params": payload["params"],
+        "seed": payload["seed"],
+        "config": config_label(payload["method"], payload["params"]),
+        "status": "failed",
+        "error": None,
+        "violations": [],
+        "wall_time_s": None,
+        "method_time_s": None,
+        "worker": None,
+        "finished_at": None,
+        "solution": None,
+        "simulation": None,
+    }
+
+
+def error_info(exc: BaseException, with_traceback: bool = True) -> dict[str, Any]:
+    from chaincomp.errors import ChaincompError
+
+    info: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc) or repr(exc)}
+    if with_traceback and not isinstance(exc, ChaincompError):
+        tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        info["traceback"] = "".join(tb[-6:])[-4000:]
+    return info
+
+
+def finish(record: dict[str, Any], start: float) -> dict[str, Any]:
+    record["wall_time_s"] = time.perf_counter() - start
+    record["worker"] = worker_label()
+    record["finished_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+    return record
+
+
+def execute_task(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run one task; always returns its record (see the module docstring)."""
+    start = time.perf_counter()
+    record = base_record(payload)
+    try:
+        from chaincomp import methods
+        from chaincomp.core.solution import _jsonable
+        from chaincomp.core.verify import verify_solution
+
+        load_providers(payload.get("providers") or ())
+        problem = problem_from_text(
+            payload["instance_text"], payload["instance"], payload.get("instance_path"), payload["instance_sha256"]
+        )
+        record["instance_name"] = problem.name
+        info = methods.get(payload["method"])
+        options = method_options(payload["params"], payload["seed"])
+        t0 = time.perf_counter()
+        solution = info.func(problem, **options)
+        record["method_time_s"] = time.perf_counter() - t0
+        violations = verify_solution(solution)
+        record["solution"] = _jsonable(solution.to_dict())
+        if violations:
+            record["status"] = "invalid"
+            record["violations"] = violations
+            record["error"] = {"type": "VerificationError", "message": f"{len(violations)} violation(s): {violations[0]}"}
+        else:
+            if any(k in payload["params"] for k in ("policy", "sim_jobs")):
+                record["simulation"] = _jsonable(simulate_solution(solution, payload["params"], payload["seed"]))
+            record["status"] = "ok"
+    except MemoryError as exc:
+        record["solution"] = None
+        record["error"] = {"type": "MemoryError", "message": f"out of memory ({exc or 'allocation failed'}; see --memory-limit-gb)"}
+    except Exception as exc:  # noqa: BLE001 - every task failure is recorded, never raised
+        record["error"] = error_info(exc)
+    return finish(record, start)
+
+
+def execute_task_with_deadline(payload: dict[str, Any]) -> dict[str, Any]:
+    """:func:`execute_task` with the payload's ``timeout_s`` enforced by a watchdog (Dask workers).
+
+    A thread cannot be killed: on timeout the task is recorded as failed and abandoned; its daemon
+    thread runs on until the method returns (the local pool, which kills the process, has no such
+    leak). The record carries ``"abandoned": true`` so the client can restart that worker.
+    """
+    timeout = payload.get("timeout_s")
+    if not timeout:
+        return execute_task(payload)
+    start = time.perf_counter()
+    box: list[dict[str, Any]] = []
+    thread = threading.Thread(target=lambda: box.append(execute_task(payload)), daemon=True, name="chaincomp-task")
+    thread.start()
+    thread.join(timeout)
+    if box:
+        return box[0]
+    record = base_record(payload)
+    record["error"] = timeout_error(timeout)
+    record["abandoned"] = True
+    return finish(record, start)
+
+
+def timeout_error(timeout: float) -> dict[str, Any]:
+    return {"type": "TimeoutError", "message": f"task exceeded its time limit of {timeout:g} s and was stopped"}
