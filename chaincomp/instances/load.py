@@ -1,0 +1,355 @@
+"""Loading instance files into a :class:`~chaincomp.problem.Problem`.
+
+Two forms:
+
+* three files — ``cluster.json``, ``model.json`` (our model file *or* a Hugging Face
+  ``config.json``), optional ``workload.json`` — via :func:`load_problem`;
+* one file ``{"name", "cluster", "model", "workload", "meta"}`` (what ``chaincomp generate`` writes
+  and what the embedded examples are) via :func:`load_instance_file`.
+
+Every user mistake raises :class:`~chaincomp.errors.InvalidInstance` whose message names the file,
+the JSON path of the field and what was expected, one line per problem, e.g.
+``cluster.json: servers[3].memory_gb: expected a number > 0, got -5``. A model that fits on no
+server (or a cluster that cannot host all L blocks) raises
+:class:`~chaincomp.errors.InfeasibleInstance`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from chaincomp.errors import InfeasibleInstance, InvalidInstance
+from chaincomp.instances import catalog
+from chaincomp.instances.derive import FieldError, ResolvedModel, build_problem, check_hostable, resolve_model
+from chaincomp.instances.schema import ClusterSpec, InstanceSpec, ModelSpec, WorkloadSpec
+from chaincomp.problem import Problem
+
+# --- reading and error formatting -------------------------------------------------------------
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file; a missing file or bad JSON raises :class:`InvalidInstance` naming it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInstance(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InvalidInstance(f"{path}: is a directory, expected a JSON file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInstance(f"{path}: cannot read ({exc})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInstance(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+
+
+def _json_path(loc: tuple, prefix: str = "") -> str:
+    out = prefix
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Optional/Annotated/list down to a pydantic model class (or return tp)."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            tp = args[0] if args else tp
+            if not args:
+                return tp
+        else:
+            return tp
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Allowed field names of the object that contains ``loc[-1]``."""
+    cur: Any = model
+    for part in loc[:-1]:
+        cur = _unwrap(cur)
+        if isinstance(part, int):
+            if typing.get_origin(cur) is list:
+                cur = typing.get_args(cur)[0]
+            continue
+        if isinstance(cur, type) and issubclass(cur, BaseModel) and part in cur.model_fields:
+            cur = cur.model_fields[part].annotation
+        else:
+            return []
+    cur = _unwrap(cur)
+    if isinstance(cur, type) and issubclass(cur, BaseModel):
+        return list(cur.model_fields)
+    return []
+
+
+def _got(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        s = json.dumps(value)
+        return s if len(s) <= 60 else s[:57] + "..."
+    if isinstance(value, str):
+        return repr(value)
+    if value is None:
+        return "null"
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def _num(x: Any) -> str:
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x)
+
+
+def _explain(err: dict, model: type[BaseModel]) -> str:
+    t, ctx, inp = err["type"], err.get("ctx") or {}, err.get("input")
+    if t == "missing":
+        return "required field is missing"
+    if t == "extra_forbidden":
+        name = str(err["loc"][-1])
+        allowed = _fields_at(model, err["loc"])
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else (f"; allowed: {', '.join(allowed)}" if allowed else "")
+        return f"unknown field{hint}"
+    if t == "greater_than":
+        return f"expected a number > {_num(ctx.get('gt'))}, got {_got(inp)}"
+    if t == "greater_than_equal":
+        return f"expected a number ≥ {_num(ctx.get('ge'))}, got {_got(inp)}"
+    if t == "less_than_equal":
+        return f"expected a number ≤ {_num(ctx.get('le'))}, got {_got(inp)}"
+    if t == "less_than":
+        return f"expected a number < {_num(ctx.get('lt'))}, got {_got(inp)}"
+    if t in ("float_parsing", "float_type"):
+        return f"expected a number, got {_got(inp)}"
+    if t in ("int_parsing", "int_type", "int_from_float"):
+        return f"expected an integer, got {_got(inp)}"
+    if t == "finite_number":
+        return f"expected a finite number, got {_got(inp)}"
+    if t in ("string_type",):
+        return f"expected a string, got {_got(inp)}"
+    if t == "string_too_short":
+        return "expected a non-empty string"
+    if t == "literal_error":
+        return f"expected one of {ctx.get('expected')}, got {_got(inp)}"
+    if t == "too_short":
+        return f"expected at least {ctx.get('min_length')} item(s), got {len(inp) if hasattr(inp, '__len__') else _got(inp)}"
+    if t in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected an object {{...}}, got {_got(inp)}"
+    if t == "list_type":
+        return f"expected a list [...], got {_got(inp)}"
+    if t == "bool_type" or t == "bool_parsing":
+        return f"expected true or false, got {_got(inp)}"
+    if t == "value_error":
+        msg = err["msg"]
+        return msg.removeprefix("Value error, ")
+    return f"{err['msg']} (got {_got(inp)})"
+
+
+def format_validation_error(exc: ValidationError, label: str, model: type[BaseModel], prefix: str = "") -> str:
+    """Turn a pydantic error into ``label: json.path: expected …`` lines."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        lines.append(f"{label}: {_json_path(loc, prefix)}: {_explain(err, model)}")
+    return "\n".join(lines)
+
+
+def _validate(model: type[BaseModel], data: Any, label: str, prefix: str = ""):
+    if not isinstance(data, dict):
+        where = prefix or "(top level)"
+        raise InvalidInstance(f"{label}: {where}: expected a JSON object {{...}}, got {_got(data)}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInstance(format_validation_error(exc, label, model, prefix)) from None
+
+
+# --- model files (ours or a Hugging Face config.json) ---------------------------------------
+
+
+def _hf_card(data: dict, label: str, name: str | None = None) -> tuple[catalog.ModelCard, dict]:
+    try:
+        return catalog.card_from_hf_config(data, name=name)
+    except KeyError as exc:
+        raise InvalidInstance(f"{label}: {exc.args[0]}: required field of a Hugging Face config.json is missing") from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidInstance(f"{label}: malformed Hugging Face config.json ({exc})") from None
+
+
+def parse_model(data: Any, label: str, base_dir: Path | None = None, prefix: str = "") -> ResolvedModel:
+    """Validate and resolve a model file (ours or a HF config.json) into a :class:`ResolvedModel`."""
+    if isinstance(data, dict) and catalog.is_hf_config(data) and not prefix:
+        card, extra = _hf_card(data, label, name=None)
+        spec = ModelSpec(name=card.name)
+        return _resolve(spec, label, prefix, card, extra)
+    spec = _validate(ModelSpec, data, label, prefix)
+    card = extra = None
+    if spec.hf_config:
+        hf_path = Path(spec.hf_config)
+        if not hf_path.is_absolute() and base_dir is not None:
+            hf_path = base_dir / hf_path
+        hf_data = read_json(hf_path)
+        if not isinstance(hf_data, dict):
+            raise InvalidInstance(f"{hf_path}: expected a JSON object (Hugging Face config.json)")
+        card, extra = _hf_card(hf_data, str(hf_path), name=spec.name)
+    return _resolve(spec, label, prefix, card, extra)
+
+
+def _resolve(spec: ModelSpec, label: str, prefix: str, card, extra) -> ResolvedModel:
+    try:
+        return resolve_model(spec, card, extra)
+    except FieldError as exc:
+        raise InvalidInstance(f"{label}: {_json_path((exc.path,), prefix)}: {exc.message}") from None
+
+
+# --- public API -------------------------------------------------------------------------------
+
+
+def _check_overrides(arrival_rate: float | None, target_load: float | None) -> None:
+    if arrival_rate is not None and not (arrival_rate > 0):
+        raise InvalidInstance(f"--rate: expected a number > 0, got {arrival_rate}")
+    if target_load is not None and not (0 < target_load <= 1):
+        raise InvalidInstance(f"--target-load: expected a number in (0, 1], got {target_load}")
+
+
+def load_problem(
+    cluster_path: str | Path,
+    model_path: str | Path,
+    workload_path: str | Path | None = None,
+    *,
+    arrival_rate: float | None = None,
+    target_load: float | None = None,
+    check: bool = True,
+) -> Problem:
+    """Build a Problem from a cluster file, a model file and an optional workload file.
+
+    ``arrival_rate`` / ``target_load`` override the workload's (the CLI's ``--rate`` /
+    ``--target-load``). Without a workload file the workload defaults apply (SPEC §6.1 token means,
+    ρ̄ = 0.7, t_o = 1 ms, o = 18 ms) and ``arrival_rate`` must be given.
+
+    Raises
+    ------
+    InvalidInstance
+        file missing / not JSON / a field invalid or missing (message: file, JSON path, expectation).
+    InfeasibleInstance
+        ``check`` and the model fits on no server or the cluster cannot host all blocks.
+    """
+    _check_overrides(arrival_rate, target_load)
+    cluster_path, model_path = Path(cluster_path), Path(model_path)
+    cluster = _validate(ClusterSpec, read_json(cluster_path), str(cluster_path))
+    model = parse_model(read_json(model_path), str(model_path), base_dir=model_path.parent)
+    if workload_path is not None:
+        workload_path = Path(workload_path)
+        workload = _validate(WorkloadSpec, read_json(workload_path), str(workload_path))
+    else:
+        workload = WorkloadSpec()
+    labels = {"cluster": str(cluster_path), "model": str(model_path), "workload": str(workload_path) if workload_path else None}
+    if workload_path is None and arrival_rate is None:
+        raise InvalidInstance("no arrival rate λ: give a workload file with arrival_rate (--workload FILE) or pass --rate")
+    name = cluster.name or cluster_path.stem
+    meta = {"source": {k: v for k, v in labels.items() if v}}
+    problem = _build(cluster, model, workload, labels, "", arrival_rate, target_load, name, meta)
+    if check:
+        _check(problem, model, f"{cluster_path} + {model_path}")
+    return problem
+
+
+def load_instance_dict(
+    data: Any,
+    source: str = "<instance>",
+    *,
+    arrival_rate: float | None = None,
+    target_load: float | None = None,
+    check: bool = True,
+    base_dir: Path | None = None,
+) -> Problem:
+    """Build a Problem from single-file instance data (already parsed JSON)."""
+    _check_overrides(arrival_rate, target_load)
+    spec = _validate(InstanceSpec, data, source)
+    model = parse_model(data["model"], source, base_dir=base_dir, prefix="model")
+    labels = {"cluster": source, "model": source, "workload": source}
+    meta = {"source": source}
+    if spec.description:
+        meta["description"] = spec.description
+    if spec.meta:
+        meta["instance"] = spec.meta
+    problem = _build(spec.cluster, model, spec.workload, labels, "single", arrival_rate, target_load, spec.name, meta)
+    if check:
+        _check(problem, model, source)
+    return problem
+
+
+def load_instance_file(
+    path: str | Path,
+    *,
+    arrival_rate: float | None = None,
+    target_load: float | None = None,
+    check: bool = True,
+) -> Problem:
+    """Build a Problem from a single-file instance ``{"name", "cluster", "model", "workload"}``."""
+    path = Path(path)
+    return load_instance_dict(read_json(path), str(path), arrival_rate=arrival_rate, target_load=target_load,
+                              check=check, base_dir=path.parent)
+
+
+def _build(cluster, model, workload, labels, mode, arrival_rate, target_load, name, meta) -> Problem:
+    try:
+        return build_problem(cluster, model, workload, arrival_rate=arrival_rate, target_load=target_load, name=name, meta=meta)
+    except FieldError as exc:
+        if exc.role == "workload" and exc.path == "arrival_rate":
+            where = labels["workload"]
+            if mode == "single":
+                raise InvalidInstance(f"{where}: workload.arrival_rate: no arrival rate λ: give workload.arrival_rate in the file or pass --rate") from None
+            raise InvalidInstance(f"{where}: arrival_rate: no arrival rate λ: give arrival_rate in the workload file or pass --rate") from None
+        label = labels[exc.role] or exc.role
+        path = f"{exc.role}.{exc.path}" if mode == "single" else exc.path
+        raise InvalidInstance(f"{label}: {path}: {exc.message}") from None
+
+
+def _check(problem: Problem, model: ResolvedModel, where: str) -> None:
+    try:
+        check_hostable(problem, model_name=f"model {model.name!r}")
+    except InfeasibleInstance as exc:
+        raise InfeasibleInstance(f"{where}: {exc}") from None
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def instance_to_file_dict(
+    name: str,
+    cluster: ClusterSpec | dict,
+    model: ModelSpec | dict,
+    workload: WorkloadSpec | dict | None = None,
+    *,
+    description: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The single-file instance form, validated; only fields that were set are written."""
+    data: dict[str, Any] = {"name": name}
+    if description:
+        data["description"] = description
+    for key, part in (("cluster", cluster), ("model", model), ("workload", workload)):
+        if part is None:
+            continue
+        data[key] = part.model_dump(exclude_unset=True, exclude_none=True) if isinstance(part, BaseModel) else part
+    if meta:
+        data["meta"] = meta
+    spec = _validate(InstanceSpec, data, f"<instance {name}>")
+    return spec.model_dump(exclude_unset=True, exclude_none=True)
+
+
+def dump_instance(data: dict[str, Any]) -> str:
+    """Deterministic JSON text of an instance dict (same data → same bytes)."""
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
