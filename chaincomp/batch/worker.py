@@ -146,24 +146,34 @@ def method_options(params: dict[str, Any], seed: int | None) -> dict[str, Any]:
 
 
 def simulate_solution(solution, params: dict[str, Any], seed: int | None) -> dict[str, Any]:
-    """Simulate the solution with ``policy`` (default jffc) over ``sim_jobs`` jobs (default 20000).
+    """Simulate the solution's chains with ``policy`` (default ``jffc``; any chain-dispatch policy of
+    :mod:`chaincomp.sim.policies`) over ``sim_jobs`` Poisson(λ) jobs (default 20000, Exp service,
+    10 % warm-up), seeded with the task's seed (:func:`chaincomp.sim.runner.simulate`).
 
-    Uses :func:`chaincomp.sim.simulate_solution` (the simulator's entry point); raises
-    :class:`~chaincomp.errors.UsageError` when the simulator is not installed.
+    Returns the policy's aggregate metrics (``response_time_s`` {mean, median, p95, …}, waiting and
+    service times, throughput) plus ``policy``, ``num_jobs`` and ``mean_response_time_s``.
     """
     from chaincomp.errors import UsageError
 
     try:
-        from chaincomp import sim
+        from chaincomp.sim.runner import simulate
     except ModuleNotFoundError:
         raise UsageError("this task asks for a simulation (policy/sim_jobs) but chaincomp.sim is not available") from None
-    fn = getattr(sim, "simulate_solution", None)
-    if fn is None:
-        raise UsageError("chaincomp.sim has no simulate_solution(solution, policy=, num_jobs=, seed=) entry point")
-    kwargs = {"policy": params.get("policy", "jffc"), "num_jobs": int(params.get("sim_jobs", 20000)), "seed": 0 if seed is None else seed}
-    result = fn(solution, **kwargs)
-    data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
-    return {"policy": kwargs["policy"], "num_jobs": kwargs["num_jobs"], **data}
+    policy = str(params.get("policy", "jffc"))
+    num_jobs = int(params.get("sim_jobs", 20000))
+    report = simulate(
+        solution.problem,
+        solution.allocation,
+        [policy],
+        placement=solution.placement,
+        num_jobs=num_jobs,
+        seed=0 if seed is None else int(seed),
+        service="exp",
+    )
+    res = dict(report.data["policies"][0])
+    res.pop("chains", None)
+    mean = (res.get("response_time_s") or {}).get("mean")
+    return {"policy": policy, "num_jobs": num_jobs, "mean_response_time_s": mean, **res}
 
 
 # ---------------------------------------------------------------------------------------------

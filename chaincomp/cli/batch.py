@@ -129,14 +129,17 @@ def batch(
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
+        from rich.markup import escape
+
         c = common.console
         c.print(
             f"{summary.total} task(s): [green]{summary.ok} ok[/], [red]{summary.failed} failed[/], "
-            f"{summary.invalid} invalid, {summary.skipped} skipped (already done) — {summary.wall_time_s:.1f} s → {out}"
+            f"{summary.invalid} invalid, {summary.skipped} skipped (already done) — {summary.wall_time_s:.1f} s → {escape(str(out))}",
+            soft_wrap=True,
         )
         for f in summary.failures[:10]:
             err = f.get("error") or {}
-            c.print(f"  [red]{f['task_id']}[/] {err.get('type')}: {err.get('message')}", highlight=False)
+            c.print(f"  [red]{f['task_id']}[/] {escape(str(err.get('type')))}: {escape(str(err.get('message')))}", highlight=False, soft_wrap=True)
         if len(summary.failures) > 10 or summary.failed + summary.invalid > len(summary.failures[:10]):
             c.print(f"  … see `chaincomp report {out}` for all failures", highlight=False)
         if csv_out is not None:

@@ -1,0 +1,126 @@
+"""``chaincomp report``: per-method summary tables (and plots) of a batch results file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from chaincomp.cli import common
+from chaincomp.cli.app import app
+from chaincomp.errors import UsageError
+
+
+def _fmt(x, digits: int = 4) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, float):
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+@app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="Results JSONL written by `chaincomp batch`.")],
+    by: Annotated[str, typer.Option("--by", help="Group by 'config' (method + parameters) or 'method'.")] = "config",
+    plot_dir: Annotated[Optional[Path], typer.Option("--plot", help="Write comparison plots (PNG) into this directory.")] = None,
+    csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Export one CSV row per task.")] = None,
+    failures: Annotated[int, typer.Option("--failures", help="How many failed tasks to list.")] = 10,
+    export_solution: Annotated[Optional[str], typer.Option("--export-solution", help="Write the Solution JSON of task ID (prefix ok) to --out.")] = None,
+    out: common.OutOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Summarize a batch: objective (job servers), ratio to the best, gap, predicted and simulated
+    response time, wall time — one row per method configuration.
+
+    Examples:
+      chaincomp report runs.jsonl
+      chaincomp report runs.jsonl --by method --plot plots/ --csv runs.csv
+      chaincomp report runs.jsonl --export-solution 3f2a9c --out design.json && chaincomp verify design.json
+    """
+    from chaincomp.batch import report as rp
+    from chaincomp.batch.store import export_csv, read_records
+
+    if by not in ("config", "method"):
+        raise UsageError(f"--by must be 'config' or 'method', got {by!r}")
+    records = read_records(results)
+    if export_solution is not None:
+        matches = [r for r in records if str(r.get("task_id", "")).startswith(export_solution)]
+        if len(matches) != 1:
+            raise UsageError(f"--export-solution {export_solution!r} matches {len(matches)} task(s); give a longer id prefix")
+        sol = matches[0].get("solution")
+        if sol is None:
+            raise UsageError(f"task {matches[0]['task_id']} has no solution (status {matches[0].get('status')})")
+        if out is None and not as_json:
+            raise UsageError("--export-solution needs --out FILE (or --json for stdout)")
+        common.emit_json(sol, as_json, out)
+        if out is not None and not as_json:
+            common.console.print(f"wrote {out}")
+        return
+    summary = rp.summarize(records, by)
+    summary["file"] = str(results)
+    if csv_out is not None:
+        export_csv(records, csv_out)
+        summary["csv"] = str(csv_out)
+    if plot_dir is not None:
+        summary["plots"] = [str(p) for p in rp.plot(records, plot_dir, by)]
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, allow_nan=False))
+        return
+    if out is not None:
+        common.emit_json(summary, False, out)
+    c = common.console
+    if not c.is_terminal:  # piped/redirected: do not squeeze the table into 80 columns
+        from rich.console import Console
+
+        c = Console(width=max(c.width, 200))
+    table = Table(title=f"{results} — {summary['records']} task(s), {summary['cases']} (instance, seed) case(s)")
+    for col, justify in (
+        (by, "left"),
+        ("ok/total", "right"),
+        ("job servers\nmean", "right"),
+        ("median", "right"),
+        ("÷ best", "right"),
+        ("best", "right"),
+        ("gap", "right"),
+        ("T̄ lower\n(s)", "right"),
+        ("T̄ upper\n(s)", "right"),
+        ("T̄ sim\n(s)", "right"),
+        ("wall mean\n(s)", "right"),
+        ("wall total\n(s)", "right"),
+    ):
+        table.add_column(col, justify=justify)
+    for g in summary["groups"]:
+        table.add_row(
+            escape(g["group"]),
+            f"{g['ok']}/{g['tasks']}",
+            _fmt(g["job_servers_mean"]),
+            _fmt(g["job_servers_median"]),
+            _fmt(g["ratio_to_best"]),
+            str(g["best_count"]),
+            _fmt(g["gap_mean"]),
+            _fmt(g["response_time_lower_s"]),
+            _fmt(g["response_time_upper_s"]),
+            _fmt(g["simulated_response_time_s"]),
+            _fmt(g["wall_time_mean_s"], 3),
+            _fmt(g["wall_time_total_s"], 3),
+        )
+    c.print(table)
+    fails = summary["failures"]
+    if fails:
+        c.print(f"[red]{len(fails)} task(s) not ok[/]" + (f" (first {failures}):" if len(fails) > failures else ":"))
+        for f in fails[:failures]:
+            c.print(
+                f"  {f['task_id']}  {escape(str(f['instance']))}  {escape(str(f['config']))}  seed={f['seed']}  "
+                f"[red]{escape(str(f['error_type']))}[/]: {escape(str(f['error_message']))}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    if "csv" in summary:
+        c.print(f"wrote {summary['csv']}")
+    if "plots" in summary:
+        c.print(f"wrote {len(summary['plots'])} plot(s) into {plot_dir}: {', '.join(Path(p).name for p in summary['plots'])}")
