@@ -232,9 +232,31 @@ class PetalsPlacement:
     notes: list[str] = field(default_factory=list)
 
 
+def session_tokens(problem: Problem, model: PetalsModel) -> float | None:
+    """Tokens of one job's cache s_c: ``meta.model.max_seq_len`` if given, else s_c / (2·hidden·bytes/kv_groups)
+    rounded to a whole token (None without a hidden size)."""
+    meta = problem.meta or {}
+    mm = meta.get("model") if isinstance(meta.get("model"), dict) else {}
+    if mm and mm.get("max_seq_len"):
+        return float(mm["max_seq_len"])
+    if model.hidden_size is None:
+        return None
+    per_token_gb = 2.0 * model.hidden_size * model.bytes_per_value / model.kv_groups / 1e9
+    return float(round(problem.cache_size_gb / per_token_gb))
+
+
 def petals_cache_slots(problem: Problem, num_blocks: np.ndarray, model: PetalsModel) -> np.ndarray:
-    """PETALS' fixed cache budget m_j · cache_per_block, in job-block slots of s_c: ⌊m_j·cpb/s_c⌋."""
-    return np.floor(np.asarray(num_blocks) * model.cache_per_block_gb / problem.cache_size_gb + FLOOR_TOL).astype(np.int64)
+    """PETALS' fixed cache budget per server in job-block slots (one block of one session).
+
+    Counted in tokens when the model is known — ⌊m_j · attn_cache_tokens / session_tokens⌋, so that
+    a rounded s_c (LLaMA-2-7B: 0.0336 GB for 0.033554 GB) does not lose a session to rounding — else in
+    GB: ⌊m_j · cache_per_block / s_c⌋.
+    """
+    m = np.asarray(num_blocks, dtype=float)
+    tok = session_tokens(problem, model) if model.cache_per_block_gb_override is None else None
+    if tok:
+        return np.floor(m * model.cache_tokens / tok + FLOOR_TOL).astype(np.int64)
+    return np.floor(m * model.cache_per_block_gb / problem.cache_size_gb + FLOOR_TOL).astype(np.int64)
 
 
 def petals_placement(

@@ -1,0 +1,88 @@
+"""``chaincomp experiment NAME``: the paper's evaluation (SPEC §6), as tables, CSV/JSON and PNG."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from chaincomp.cli import common
+from chaincomp.cli.app import app
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return "∞"
+        return f"{v:.4g}"
+    return str(v)
+
+
+@app.command()
+def experiment(
+    name: Annotated[str, typer.Argument(help="placement | allocation | dispatch | tuning | overall | testbed")],
+    quick: Annotated[bool, typer.Option("--quick", help="Small variant that runs fast (CI).")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Base seed of instances and random streams.")] = 0,
+    data: Annotated[Optional[Path], typer.Option("--data", help="Folder with ripe_atlas_eu_rtt.csv and azure_llm_inference_2023_code.csv (default: ../shared/data).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Directory for NAME.csv and NAME.json.")] = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Directory for the PNG figure.")] = None,
+    runs: Annotated[Optional[int], typer.Option("--runs", help="overall: Monte Carlo runs per (J, η) (default 20; quick 2).")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", help="overall/dispatch/tuning: jobs per simulation run.")] = None,
+    requests: Annotated[Optional[int], typer.Option("--requests", help="testbed: first N trace requests (default 1000; quick 200).")] = None,
+    cache_reservation: Annotated[Optional[int], typer.Option("--cache-reservation", "-c", help="Fix c (placement/allocation/dispatch default 7; overall/testbed default: tuned).")] = None,
+    as_json: common.JsonOpt = False,
+) -> None:
+    """Reproduce one experiment of the paper's evaluation and print its table.
+
+    placement: GBP-CR vs 100 random placements (c·K(c)). allocation: GCA vs c·K(c), lower bound,
+    fixed-chain ILP. dispatch: JFFC vs JSQ/JIQ/SED/SA-JSQ with Theorem-4 bounds. tuning: c sweep and
+    c* vs λ. overall: proposed vs PETALS vs BPRR over J × η. testbed: LLaMA-2-7B on 9 MIG servers
+    with the Azure trace (proposed, PETALS, BPRR, JFFC-only).
+    """
+    from chaincomp import experiments
+
+    opts = {"quick": quick, "seed": seed, "data_dir": data}
+    if runs is not None:
+        opts["runs"] = runs
+    if jobs is not None:
+        opts["jobs"] = jobs
+    if requests is not None:
+        opts["requests"] = requests
+    if cache_reservation is not None:
+        opts["cache_reservation"] = cache_reservation
+    if as_json:
+        res = experiments.run(name, **opts)
+    else:
+        with common.err_console.status(f"experiment {name}…") as status:
+            res = experiments.run(name, on_progress=lambda msg: status.update(f"experiment {name}: {msg}"), **opts)
+    written = res.write(out) if out is not None else []
+    figs = res.figures(plot) if plot is not None else []
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(res.to_dict(), indent=2, allow_nan=False))
+        return
+    table = Table(title=res.title)
+    for _, header in res.columns:
+        table.add_column(header, overflow="fold")
+    for r in res.rows:
+        table.add_row(*[_cell(r.get(k)) for k, _ in res.columns])
+    common.console.print(table)
+    for key, rows in res.extra_tables.items():
+        if rows:
+            t2 = Table(title=key)
+            keys = list(dict.fromkeys(k for r in rows for k in r))
+            for k in keys:
+                t2.add_column(k)
+            for r in rows:
+                t2.add_row(*[_cell(r.get(k)) for k in keys])
+            common.console.print(t2)
+    for p in written + figs:
+        common.console.print(f"wrote {p}")

@@ -1,0 +1,444 @@
+"""The six experiments of SPEC §6 (see :mod:`chaincomp.experiments` for what each compares).
+
+Every experiment takes ``quick`` (a small variant for CI), ``seed``, ``data_dir`` (the folder with the
+RIPE Atlas file and the Azure trace) and a few experiment-specific options, and returns an
+:class:`~chaincomp.experiments.output.ExperimentResult`. Seeds: instance r of a sweep uses
+``seed + r`` (topology, η draw); the arrival/size streams of replication r use the simulator's
+``SeedSequence(seed).spawn`` scheme (common random numbers across methods).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from chaincomp.errors import ChaincompError, UsageError
+from chaincomp.experiments.output import ExperimentResult
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def _data(data_dir) -> str:
+    d = Path(data_dir) if data_dir else DEFAULT_DATA
+    if not d.is_dir():
+        raise UsageError(f"data folder {d} not found; pass --data DIR (the folder with ripe_atlas_eu_rtt.csv and "
+                         f"azure_llm_inference_2023_code.csv)")
+    return str(d)
+
+
+def _progress(cb, msg):
+    if cb is not None:
+        cb(msg)
+
+
+# ------------------------------------------------------------------------------------------------
+# placement (Fig. 1)
+# ------------------------------------------------------------------------------------------------
+def run_placement(quick: bool = False, seed: int = 0, data_dir=None, cache_reservation: int = 7,
+                  num_random: int | None = None, num_servers: int = 20, on_progress=None, **_):
+    from chaincomp.experiments.setups import bloom_problem
+    from chaincomp.heuristics.gbp_cr import gbp_cr
+    from chaincomp.heuristics.random_placement import random_placements
+
+    d = _data(data_dir)
+    n_rand = num_random or (20 if quick else 100)
+    instances = 2 if quick else 10
+    c = int(cache_reservation)
+    rows = []
+    for eta, label in ((0.0, "homogeneous"), (0.2, "heterogeneous")):
+        for r in range(instances):
+            p = bloom_problem(d, num_servers, eta, 0.2, seed + r)
+            g = gbp_cr(p, c)
+            rand = [x.surrogate for x in random_placements(p, c, n_rand, seed + 1000 * r)]
+            feas = [x for x in rand if math.isfinite(x)]
+            rows.append({
+                "case": label, "eta": eta, "instance": r, "cache_reservation": c,
+                "gbp_cr_cK": g.surrogate if g.feasible else None,
+                "random_best": min(feas) if feas else None, "random_median": float(np.median(feas)) if feas else None,
+                "random_worst": max(feas) if feas else None, "random_infeasible": len(rand) - len(feas),
+                "gbp_cr_le_best_random": (g.surrogate <= min(feas)) if feas and g.feasible else None,
+                "random_values": feas,
+            })
+            _progress(on_progress, f"placement {label} instance {r + 1}/{instances}")
+    cols = [("case", "case"), ("instance", "inst"), ("gbp_cr_cK", "GBP-CR c·K"), ("random_best", "random best"),
+            ("random_median", "random median"), ("random_worst", "random worst"),
+            ("gbp_cr_le_best_random", "GBP-CR ≤ best")]
+    meta = {"num_servers": num_servers, "random_placements": n_rand, "instances_per_case": instances,
+            "cache_reservation": c, "arrival_rate": 0.2, "seed": seed, "data": d}
+    return ExperimentResult("placement", "GBP-CR vs random feasible placements (c·K(c), smaller is better)",
+                            cols, rows, meta, _plot_placement)
+
+
+def _plot_placement(res, d):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, case in zip(axes, ("homogeneous", "heterogeneous")):
+        rows = [r for r in res.rows if r["case"] == case]
+        ax.boxplot([r["random_values"] for r in rows], positions=range(len(rows)))
+        ax.plot(range(len(rows)), [r["gbp_cr_cK"] for r in rows], "r*", ms=12, label="GBP-CR")
+        ax.set_title(case)
+        ax.set_xlabel("instance")
+        ax.set_ylabel("c·K(c)")
+        ax.legend()
+    fig.tight_layout()
+    p = d / "placement.png"
+    fig.savefig(p, dpi=120)
+    plt.close(fig)
+    return [p]
+
+
+# ------------------------------------------------------------------------------------------------
+# allocation (Fig. 2)
+# ------------------------------------------------------------------------------------------------
+def run_allocation(quick: bool = False, seed: int = 0, data_dir=None, cache_reservation: int = 7,
+                   num_servers: int = 20, solver: str = "highs", time_limit_s: float = 10.0, on_progress=None, **_):
+    from chaincomp.experiments.setups import bloom_problem
+    from chaincomp.formulations.cache_allocation import solve_allocation
+    from chaincomp.heuristics.gbp_cr import gbp_cr
+    from chaincomp.heuristics.gca import gca
+
+    d = _data(data_dir)
+    c = int(cache_reservation)
+    base = bloom_problem(d, num_servers, 0.2, 0.2, seed)
+    g = gbp_cr(base, c)
+    if not g.feasible:
+        raise UsageError(f"GBP-CR infeasible at c = {c} on the base instance: {g.reason}")
+    alloc = gca(base, g.placement)
+    total = alloc.service_rate
+    fracs = [0.1, 0.5, 0.9] if quick else [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+    rows = []
+    for f in fracs:
+        lam = f * total * base.target_load  # λ/ρ̄ = f × (total rate of GCA's chains)
+        p = base.with_workload(arrival_rate=lam)
+        gp = gbp_cr(p, c)
+        mu1 = alloc.chains[0].rate
+        row = {"fraction": f, "arrival_rate": lam, "gca_job_servers": alloc.job_servers_needed(p.required_rate),
+               "gbp_cr_cK": gp.surrogate if gp.feasible else None,
+               "lower_bound": math.ceil(p.required_rate / mu1 - 1e-9)}
+        try:
+            ilp, res = solve_allocation(p, g.placement, list(alloc.chains), solver=solver, time_limit_s=time_limit_s)
+            row["ilp_job_servers"] = res.objective
+            row["ilp_bound"] = res.bound
+            row["ilp_status"] = res.status
+        except ChaincompError as exc:
+            row["ilp_job_servers"], row["ilp_status"] = None, str(exc)
+        rows.append(row)
+        _progress(on_progress, f"allocation λ = {f:.0%} of GCA rate")
+    cols = [("fraction", "λ/ρ̄ ÷ ν_GCA"), ("gca_job_servers", "GCA"), ("gbp_cr_cK", "c·K(c)"),
+            ("lower_bound", "⌈λ/(ρ̄μ₁)⌉"), ("ilp_job_servers", "ILP (§2.2)"), ("ilp_status", "ILP status")]
+    meta = {"num_servers": num_servers, "eta": 0.2, "cache_reservation": c, "gca_chains": len(alloc.chains),
+            "gca_total_rate": total, "seed": seed, "solver": solver, "data": d}
+    return ExperimentResult("allocation", "Job servers needed: GCA vs c·K(c), lower bound and the fixed-chain ILP",
+                            cols, rows, meta, _plot_allocation)
+
+
+def _plot_allocation(res, d):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    x = [r["fraction"] for r in res.rows]
+    for key, lab in (("gca_job_servers", "GCA"), ("gbp_cr_cK", "c·K(c)"), ("lower_bound", "lower bound"),
+                     ("ilp_job_servers", "optimal ILP")):
+        ax.plot(x, [r.get(key) if r.get(key) is not None else np.nan for r in res.rows], "o-", label=lab)
+    ax.set_xlabel("λ/ρ̄ as a fraction of the GCA chains' total rate")
+    ax.set_ylabel("job servers")
+    ax.legend()
+    fig.tight_layout()
+    p = d / "allocation.png"
+    fig.savefig(p, dpi=120)
+    plt.close(fig)
+    return [p]
+
+
+# ------------------------------------------------------------------------------------------------
+# dispatch (Fig. 3)
+# ------------------------------------------------------------------------------------------------
+def run_dispatch(quick: bool = False, seed: int = 0, data_dir=None, cache_reservation: int = 7,
+                 num_servers: int = 20, jobs: int | None = None, replications: int | None = None, on_progress=None, **_):
+    from chaincomp.analysis.bounds import jffc_bounds
+    from chaincomp.experiments.setups import bloom_problem
+    from chaincomp.heuristics.gbp_cr import gbp_cr
+    from chaincomp.heuristics.gca import gca
+    from chaincomp.sim.runner import simulate
+
+    d = _data(data_dir)
+    n = jobs or (5_000 if quick else 50_000)
+    reps = replications or (1 if quick else 5)
+    base = bloom_problem(d, num_servers, 0.2, 0.2, seed)
+    alloc = gca(base, gbp_cr(base, int(cache_reservation)).placement)
+    nu = alloc.service_rate
+    loads = [0.3, 0.6, 0.9] if quick else [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+    pols = ("jffc", "jsq", "jiq", "sed", "sa-jsq")
+    rows = []
+    for rho in loads:
+        lam = rho * nu
+        rep = simulate(base, alloc, pols, num_jobs=n, replications=reps, seed=seed, service="exp", rate=lam)
+        b = jffc_bounds(lam, alloc.rates, alloc.capacity_array)
+        row = {"load": rho, "arrival_rate": lam, "theorem4_lower_s": b.lower_s, "theorem4_upper_s": b.upper_s}
+        for pr in rep.data["policies"]:
+            row[f"{pr['policy']}_s"] = pr["response_time_s"]["mean"]
+            row[f"{pr['policy']}_ci95_s"] = pr["response_time_s"].get("mean_ci95")
+        row["jffc_service_share"] = next(pr["service_share"] for pr in rep.data["policies"] if pr["policy"] == "jffc")
+        rows.append(row)
+        _progress(on_progress, f"dispatch load {rho}")
+    cols = [("load", "ρ"), ("theorem4_lower_s", "Thm-4 lower"), ("jffc_s", "JFFC"), ("theorem4_upper_s", "Thm-4 upper"),
+            ("jsq_s", "JSQ"), ("jiq_s", "JIQ"), ("sed_s", "SED"), ("sa-jsq_s", "SA-JSQ"),
+            ("jffc_service_share", "JFFC service share")]
+    meta = {"num_servers": num_servers, "cache_reservation": cache_reservation, "num_chains": len(alloc.chains),
+            "service_rate": nu, "jobs": n, "replications": reps, "seed": seed, "service": "exp", "data": d}
+    return ExperimentResult("dispatch", "Mean response time (s) of dispatch policies over GCA's chains",
+                            cols, rows, meta, _plot_dispatch)
+
+
+def _plot_dispatch(res, d):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    x = [r["load"] for r in res.rows]
+    for key, lab in (("jffc_s", "JFFC"), ("jsq_s", "JSQ"), ("jiq_s", "JIQ"), ("sed_s", "SED"), ("sa-jsq_s", "SA-JSQ")):
+        ax.plot(x, [r[key] for r in res.rows], "o-", label=lab)
+    ax.plot(x, [r["theorem4_lower_s"] for r in res.rows], "k--", label="Thm 4 lower")
+    ax.plot(x, [r["theorem4_upper_s"] for r in res.rows], "k:", label="Thm 4 upper")
+    ax.set_xlabel("load λ/ν")
+    ax.set_ylabel("mean response time (s)")
+    ax.legend()
+    fig.tight_layout()
+    p = d / "dispatch.png"
+    fig.savefig(p, dpi=120)
+    plt.close(fig)
+    return [p]
+
+
+# ------------------------------------------------------------------------------------------------
+# tuning (Fig. 5 and c* vs λ)
+# ------------------------------------------------------------------------------------------------
+def run_tuning(quick: bool = False, seed: int = 0, data_dir=None, num_servers: int = 20, jobs: int | None = None,
+               on_progress=None, **_):
+    from chaincomp.experiments.setups import bloom_problem
+    from chaincomp.heuristics import tuning
+    from chaincomp.sim.runner import simulate
+
+    d = _data(data_dir)
+    n = jobs or (3_000 if quick else 20_000)
+    base = bloom_problem(d, num_servers, 0.2, 0.2, seed)
+    res = tuning.tune(base, score="lower")
+    rows = []
+    for cand in res.candidates:
+        if not cand.feasible:
+            continue
+        rep = simulate(base, cand.allocation, ("jffc",), num_jobs=n, replications=1, seed=seed, service="exp")
+        sim = rep.data["policies"][0]["response_time_s"]["mean"]
+        rows.append({"cache_reservation": cand.cache_reservation,
+                     "surrogate_s": cand.scores.get("surrogate"), "lower_s": cand.scores.get("lower"),
+                     "upper_s": cand.scores.get("upper"), "simulated_s": sim})
+        _progress(on_progress, f"tuning c = {cand.cache_reservation}")
+    best = {}
+    for key in ("surrogate_s", "lower_s", "upper_s", "simulated_s"):
+        vals = [(r[key], r["cache_reservation"]) for r in rows if r[key] is not None and math.isfinite(r[key])]
+        best[key] = min(vals)[1] if vals else None
+    # c* vs λ
+    lams = [0.1, 0.3, 0.5] if quick else [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+    cstar = []
+    for lam in lams:
+        p = base.with_workload(arrival_rate=lam)
+        try:
+            tr = tuning.tune(p, score="lower")
+        except ChaincompError as exc:
+            cstar.append({"arrival_rate": lam, "error": str(exc)})
+            continue
+        feas = [c for c in tr.candidates if c.feasible]
+        row = {"arrival_rate": lam}
+        for key in ("surrogate", "lower", "upper"):
+            vals = [(c.scores[key], c.cache_reservation) for c in feas if math.isfinite(c.scores.get(key, math.inf))]
+            row[f"c_star_{key}"] = min(vals)[1] if vals else None
+        cstar.append(row)
+        _progress(on_progress, f"c* at λ = {lam}")
+    cols = [("cache_reservation", "c"), ("surrogate_s", "c·K(c)/λ"), ("lower_s", "Thm-4 lower"),
+            ("upper_s", "Thm-4 upper"), ("simulated_s", "simulated JFFC")]
+    meta = {"num_servers": num_servers, "arrival_rate": base.arrival_rate, "jobs": n, "seed": seed,
+            "best_c": best, "data": d}
+    return ExperimentResult("tuning", "Mean response time (s) vs cache reservation c", cols, rows, meta, _plot_tuning,
+                            {"c_star_vs_lambda": cstar})
+
+
+def _plot_tuning(res, d):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    x = [r["cache_reservation"] for r in res.rows]
+    for key, lab in (("surrogate_s", "c·K(c)/λ"), ("lower_s", "Thm 4 lower"), ("upper_s", "Thm 4 upper"),
+                     ("simulated_s", "simulation")):
+        axes[0].plot(x, [r[key] for r in res.rows], "o-", label=lab)
+    axes[0].set_xlabel("c")
+    axes[0].set_ylabel("mean response time (s)")
+    axes[0].set_yscale("log")
+    axes[0].legend()
+    cs = [r for r in res.extra_tables["c_star_vs_lambda"] if "error" not in r]
+    for key in ("surrogate", "lower", "upper"):
+        axes[1].plot([r["arrival_rate"] for r in cs], [r[f"c_star_{key}"] for r in cs], "o-", label=key)
+    axes[1].set_xlabel("λ (req/s)")
+    axes[1].set_ylabel("c*")
+    axes[1].legend()
+    fig.tight_layout()
+    p = d / "tuning.png"
+    fig.savefig(p, dpi=120)
+    plt.close(fig)
+    return [p]
+
+
+# ------------------------------------------------------------------------------------------------
+# overall (Fig. 6)
+# ------------------------------------------------------------------------------------------------
+def run_overall(quick: bool = False, seed: int = 0, data_dir=None, runs: int | None = None, jobs: int | None = None,
+                servers=None, fractions=None, arrival_rate: float = 0.2, cache_reservation: int | None = None,
+                methods=("proposed", "petals", "bprr"), on_progress=None, **_):
+    from chaincomp.experiments.compare import run_method
+    from chaincomp.experiments.setups import bloom_problem
+    from chaincomp.sim.runner import make_streams
+
+    d = _data(data_dir)
+    Js = list(servers or ((20, 40) if quick else (10, 20, 30, 40)))
+    etas = list(fractions or ((0.2,) if quick else (0.1, 0.2, 0.3, 0.4)))
+    R = runs or (2 if quick else 20)
+    n = jobs or (600 if quick else 2000)
+    warm = n // 10
+    rows, t_all = [], time.perf_counter()
+    for J in Js:
+        for eta in etas:
+            per = {m: [] for m in methods}
+            errors = {m: 0 for m in methods}
+            place_t = {m: [] for m in methods}
+            for r in range(R):
+                p = bloom_problem(d, J, eta, arrival_rate, seed + 1000 * J + int(round(100 * eta)) * 37 + r)
+                st = make_streams(p, n, seed + r, 0, "exp")
+                for m in methods:
+                    mr = run_method(p, m, [st], "exp", warm, seed=seed + r, cache_reservation=cache_reservation)
+                    if mr.summary is None:
+                        errors[m] += 1
+                        continue
+                    per[m].append(mr.summary["response_time_s"]["mean"])
+                    place_t[m].append(mr.placement_time_s)
+                _progress(on_progress, f"overall J={J} η={eta} run {r + 1}/{R}")
+            row = {"num_servers": J, "eta": eta, "runs": R}
+            for m in methods:
+                v = np.array(per[m])
+                row[f"{m}_s"] = float(v.mean()) if v.size else None
+                row[f"{m}_ci95_s"] = float(1.96 * v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else None
+                row[f"{m}_infeasible_runs"] = errors[m]
+                row[f"{m}_placement_time_s"] = float(np.median(place_t[m])) if place_t[m] else None
+            if row.get("proposed_s") is not None:
+                for m in methods:
+                    if m != "proposed" and row.get(f"{m}_s"):
+                        row[f"reduction_vs_{m}"] = 1.0 - row["proposed_s"] / row[f"{m}_s"]
+            rows.append(row)
+    cols = [("num_servers", "J"), ("eta", "η")] + [(f"{m}_s", f"{m} (s)") for m in methods] + \
+           [(f"reduction_vs_{m}", f"gain vs {m}") for m in methods if m != "proposed"] + \
+           [(f"{m}_infeasible_runs", f"{m} infeas.") for m in methods]
+    meta = {"runs": R, "jobs_per_run": n, "warmup_jobs": warm, "arrival_rate": arrival_rate, "service": "exp",
+            "arrivals": "poisson", "cache_reservation": cache_reservation or "tuned (Theorem-4 lower bound)",
+            "seed": seed, "wall_time_s": time.perf_counter() - t_all, "data": d,
+            "note": "mean response time per run averaged over runs; ci95 = 1.96·std/√runs over runs; "
+                    "infeasible runs (method cannot host all blocks) are left out of that method's mean"}
+    return ExperimentResult("overall", "Mean response time (s): proposed vs PETALS vs BPRR over J × η",
+                            cols, rows, meta, _plot_overall)
+
+
+def _plot_overall(res, d):
+    import matplotlib.pyplot as plt
+
+    etas = sorted({r["eta"] for r in res.rows})
+    fig, axes = plt.subplots(1, len(etas), figsize=(4.5 * len(etas), 4), squeeze=False)
+    methods = [k[:-2] for k in res.rows[0] if k.endswith("_s") and not k.endswith("ci95_s")
+               and not k.endswith("time_s")]
+    for ax, eta in zip(axes[0], etas):
+        rows = [r for r in res.rows if r["eta"] == eta]
+        x = np.arange(len(rows))
+        w = 0.8 / max(len(methods), 1)
+        for i, m in enumerate(methods):
+            ax.bar(x + i * w, [r[f"{m}_s"] or 0 for r in rows], w, label=m)
+        ax.set_xticks(x + w * (len(methods) - 1) / 2, [str(r["num_servers"]) for r in rows])
+        ax.set_xlabel("J")
+        ax.set_ylabel("mean response time (s)")
+        ax.set_title(f"η = {eta}")
+        ax.legend()
+    fig.tight_layout()
+    p = d / "overall.png"
+    fig.savefig(p, dpi=120)
+    plt.close(fig)
+    return [p]
+
+
+# ------------------------------------------------------------------------------------------------
+# testbed (Table I)
+# ------------------------------------------------------------------------------------------------
+def run_testbed(quick: bool = False, seed: int = 0, data_dir=None, requests: int | None = None,
+                arrival_rate: float | None = None, service: str = "length", cache_reservation: int | None = None,
+                methods=("petals", "bprr", "jffc-only", "proposed"), on_progress=None, **_):
+    from chaincomp.experiments.compare import method_info, run_method
+    from chaincomp.experiments.setups import TRACE_FILE, testbed_problem
+    from chaincomp.sim import arrivals as arr
+    from chaincomp.sim.runner import make_streams
+
+    d = _data(data_dir)
+    n = requests or (200 if quick else 1000)
+    trace = arr.load_trace(Path(d) / TRACE_FILE, first=n)
+    lam = 2.57 if arrival_rate is None else float(arrival_rate)
+    p = testbed_problem(d, arrival_rate=lam, seed=seed)
+    st = make_streams(p, n, seed, 0, service, trace=trace)
+    rows, infos = [], {}
+    for m in methods:
+        mr = run_method(p, m, [st], service, 0, seed=seed, cache_reservation=cache_reservation)
+        infos[m] = {"error": mr.error, **method_info(mr), "placement_time_s": mr.placement_time_s}
+        if mr.summary is None:
+            rows.append({"method": m, "error": mr.error})
+            continue
+        s = mr.summary
+        row = {"method": m}
+        for part in ("response", "waiting", "service"):
+            for stat in ("mean", "median", "p95", "p99", "max"):
+                row[f"{part}_{stat}_s"] = s[f"{part}_time_s"][stat]
+        row["retries"] = s["retries"]
+        rows.append(row)
+        _progress(on_progress, f"testbed {m}")
+    base = next((r for r in rows if r["method"] == "petals" and "response_mean_s" in r), None)
+    for r in rows:
+        if base and "response_mean_s" in r:
+            r["gain_mean_response_vs_petals"] = 1 - r["response_mean_s"] / base["response_mean_s"]
+            r["gain_mean_waiting_vs_petals"] = (1 - r["waiting_mean_s"] / base["waiting_mean_s"]
+                                                if base["waiting_mean_s"] > 0 else None)
+            r["gain_p95_response_vs_petals"] = 1 - r["response_p95_s"] / base["response_p95_s"]
+    cols = [("method", "method"), ("response_mean_s", "resp mean"), ("response_median_s", "resp median"),
+            ("response_p95_s", "resp P95"), ("response_p99_s", "resp P99"), ("waiting_mean_s", "wait mean"),
+            ("waiting_median_s", "wait median"), ("waiting_p95_s", "wait P95"), ("waiting_max_s", "wait max"),
+            ("service_mean_s", "serv mean"), ("service_median_s", "serv median"), ("service_p95_s", "serv P95"),
+            ("gain_mean_response_vs_petals", "gain resp vs PETALS"),
+            ("gain_mean_waiting_vs_petals", "gain wait vs PETALS")]
+    meta = {"requests": n, "trace": trace.source, "design_arrival_rate": lam, "service": service, "seed": seed,
+            "instance": {"servers": list(p.server_ids), "memory_gb": p.memory_gb.tolist(),
+                         "tau_comm_s": p.tau_comm_s.tolist(), "tau_comp_s": p.tau_comp_s.tolist(),
+                         **{k: v for k, v in p.meta.items() if k != "model"}},
+            "methods": infos, "data": d}
+    return ExperimentResult("testbed", "LLaMA-2-7B on 9 MIG servers, Azure trace: response / waiting / service (s)",
+                            cols, rows, meta, _plot_testbed)
+
+
+def _plot_testbed(res, d):
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in res.rows if "response_mean_s" in r]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    x = np.arange(len(rows))
+    for i, (part, lab) in enumerate((("waiting", "waiting"), ("service", "service"))):
+        ax.bar(x + 0.4 * i, [r[f"{part}_mean_s"] for r in rows], 0.4, label=f"mean {lab}")
+    ax.set_xticks(x + 0.2, [r["method"] for r in rows])
+    ax.set_ylabel("seconds")
+    ax.legend()
+    fig.tight_layout()
+    p = d / "testbed.png"
+    fig.savefig(p, dpi=120)
+    plt.close(fig)
+    return [p]
