@@ -61,7 +61,12 @@ What it returns (``chaincomp.sim.engine``):
 - ``Retry(at_s)`` — leave and come back at absolute time ``at_s`` ≥ now (e.g. PETALS' exponential
   backoff: 1 s doubling, capped at 60 s); ``route`` is called again then.
 
-Optional: ``observe_completion(job, sim)`` for bookkeeping after a job freed its slots. For full
+Optional: ``observe_completion(job, sim)`` for bookkeeping after a job freed its slots;
+``initial_free_slots`` (array, or callable ``(problem, placement) -> array``) when the system's
+cache budget differs from M̃_j (e.g. PETALS' fixed 4096-token budget); ``num_tags`` (and
+``tag_capacities``) for per-tag utilization. Register a factory ``(solution) -> policy`` with
+``@chaincomp.sim.policies.register_routing("name", "summary")`` in a module listed in
+``ROUTING_PROVIDERS`` to make it available as ``chaincomp simulate --policy name``. For full
 control implement the hook-level :class:`~chaincomp.sim.engine.Policy` protocol instead
 (``reset``, ``on_arrival``, ``on_completion``; start jobs with ``sim.start`` / ``sim.retry`` /
 ``sim.migrate``). A job that can never start (no event pending while the policy holds it) makes the

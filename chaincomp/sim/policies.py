@@ -153,3 +153,50 @@ class ChainDispatchPolicy:
 
     def pending(self) -> int:
         return len(self.central) + sum(len(q) for q in self.local)
+
+
+# ----------------------------------------------------------------------------------------------
+# Registry of per-request routing policies usable by name from `chaincomp simulate --policy`
+# ----------------------------------------------------------------------------------------------
+#: modules whose import registers routing policies (lazy, like chaincomp.methods)
+ROUTING_PROVIDERS = ("chaincomp.sim.routing_petals", "chaincomp.sim.routing_bprr")
+_ROUTING: dict[str, tuple] = {}
+
+
+def register_routing(name: str, summary: str):
+    """Decorator: make ``factory(solution) -> RoutingPolicy`` available as ``--policy name``."""
+
+    def deco(factory):
+        _ROUTING[name] = (factory, summary)
+        return factory
+
+    return deco
+
+
+def routing_policies() -> dict[str, tuple]:
+    """Registered routing policies: name → (factory(solution), summary)."""
+    import importlib
+
+    for mod in ROUTING_PROVIDERS:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+    return dict(sorted(_ROUTING.items()))
+
+
+def resolve_policy(name: str, solution=None):
+    """A chain-policy name (returned normalized) or a routing policy object built from ``solution``."""
+    key = name.strip().lower().replace("_", "-")
+    try:
+        return check_policy(key)
+    except UsageError:
+        pass
+    routing = routing_policies()
+    if key in routing:
+        if solution is None:
+            raise UsageError(f"routing policy {name!r} needs a solution (its placement)")
+        return routing[key][0](solution)
+    raise UsageError(f"unknown policy {name!r}; chain policies: {', '.join(POLICIES)}"
+                     + (f"; routing policies: {', '.join(routing)}" if routing else ""))

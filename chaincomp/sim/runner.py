@@ -111,7 +111,15 @@ def _jobs(streams: Streams) -> list[Job]:
 
 def run_policy(problem: Problem, policy, streams: Streams, service: str, placement: Placement | None,
                warmup_jobs: int = 0, initial_free_slots=None) -> RunRecord:
-    """One run of a routing policy object on the general engine (server slots from ``placement``)."""
+    """One run of a routing policy object on the general engine.
+
+    Initial free slots: ``initial_free_slots`` if given, else the policy's own
+    ``initial_free_slots`` attribute (an array, or a callable (problem, placement) → array — e.g.
+    PETALS' fixed cache budget), else M̃_j of ``placement``.
+    """
+    if initial_free_slots is None and getattr(policy, "initial_free_slots", None) is not None:
+        custom = policy.initial_free_slots
+        initial_free_slots = custom(problem, placement) if callable(custom) else custom
     if initial_free_slots is None:
         if placement is None:
             raise UsageError("a routing policy needs the placement (server slots) to simulate")
