@@ -252,11 +252,21 @@ class RTTDraw:
 
 
 def draw_rtts(network: Network, num_servers: int, rng: np.random.Generator) -> RTTDraw:
-    """One random orchestrator node and ``num_servers`` distinct other nodes (SPEC §6.1), seeded."""
-    orch = int(rng.integers(network.num_nodes))
-    cand = network.candidates(orch)
-    if len(cand) < num_servers:
-        raise UsageError(f"the {network.kind} data has only {len(cand)} nodes reachable from the orchestrator; "
+    """One random orchestrator node and ``num_servers`` distinct other nodes (SPEC §6.1), seeded.
+
+    The orchestrator is drawn uniformly among the nodes that reach at least ``num_servers`` others
+    (all nodes for RIPE / synthetic data), the servers uniformly without replacement among those.
+    """
+    n = network.num_nodes
+    if isinstance(network, TopologyNetwork):
+        eligible = [i for i in range(n) if len(network.candidates(i)) >= num_servers]
+    else:  # every node reaches every other
+        eligible = list(range(n)) if n - 1 >= num_servers else []
+    if not eligible:
+        best = max(len(network.candidates(i)) for i in range(n))
+        raise UsageError(f"the {network.kind} data has at most {best} nodes reachable from any orchestrator node; "
                          f"cannot place {num_servers} servers on distinct nodes")
+    orch = int(rng.integers(n)) if len(eligible) == n else eligible[int(rng.integers(len(eligible)))]
+    cand = network.candidates(orch)
     servers = rng.choice(cand, size=num_servers, replace=False)
     return RTTDraw(network.labels[orch], [network.labels[j] for j in servers], network.rtt_ms(orch, servers))
