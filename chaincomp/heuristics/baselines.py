@@ -9,7 +9,7 @@ Every entry takes the Problem plus keyword options and rejects options it does n
   capped by memory). One chain: CG-BPRR's offline shortest path with capacity |R|.
 - ``jffc-only`` — no options. One-server chains holding the whole model.
 - ``random`` — options: ``cache_reservation`` (c; default: the greedy pipeline's tuned c),
-  ``seed``. GBP-CR's chain cutting over a random server order, then GCA.
+  ``seed``. GBP-CR's chain cutting over a random server order (orders redrawn until feasible), then GCA.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def solve_random(problem: Problem, cache_reservation: int | str | None = None, s
     from chaincomp.core.solution import Solution
     from chaincomp.heuristics import tuning
     from chaincomp.heuristics.gca import gca
-    from chaincomp.heuristics.random_placement import random_placement
+    from chaincomp.heuristics.random_placement import random_feasible_placement
 
     _reject("random", unsupported)
     t0 = time.perf_counter()
@@ -79,14 +79,15 @@ def solve_random(problem: Problem, cache_reservation: int | str | None = None, s
     else:
         c, tuned = int(cache_reservation), False
     seed = int(seed or 0)
-    rp = random_placement(problem, c, seed)
+    rp, tries = random_feasible_placement(problem, c, seed)
     if not rp.feasible:
-        raise InfeasibleInstance(f"random placement at c = {c} (seed {seed}): {rp.reason}")
+        raise InfeasibleInstance(f"no feasible random placement at c = {c} in {tries} random orders: {rp.reason}")
     alloc = gca(problem, rp.placement)
     return Solution.create(
         problem, "random", rp.placement, alloc,
         parameters={"cache_reservation": c, "tuned": tuned, "seed": seed},
         wall_time_s=time.perf_counter() - t0, seed=seed,
         extra={"random_placement": {"num_groups": rp.num_chains, "group_rate": rp.group_rate,
-                                    "surrogate_objective": rp.surrogate}},
+                                    "surrogate_objective": rp.surrogate,
+                                    "orders_drawn": tries}},
     )

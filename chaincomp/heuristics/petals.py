@@ -266,14 +266,19 @@ def petals_placement(
     network_rps: float = math.inf,
     rebalance_rounds: int = 0,
     balance_quality: float = BALANCE_QUALITY,
+    order: list[int] | None = None,
 ) -> PetalsPlacement:
-    """Servers join one by one in a seeded random order and take the weakest window (SPEC §4.1)."""
+    """Servers join one by one in a seeded random order and take the weakest window (SPEC §4.1).
+
+    ``order`` (server indices) replaces the random join order when given (tests, replays).
+    """
     notes: list[str] = []
     if model is None:
         model, notes = model_from_problem(problem)
     L, J = problem.num_blocks, problem.num_servers
     rng = np.random.default_rng(seed)
-    order = [int(j) for j in rng.permutation(J)]
+    perm = [int(j) for j in rng.permutation(J)]
+    order = perm if order is None else [int(j) for j in order]
     m = petals_block_counts(problem, model)
     speeds = server_speeds(problem)
     thr = np.array([announced_throughput(float(speeds["forward_rps"][j]), int(m[j]), network_rps) if m[j] > 0 else 0.0

@@ -57,3 +57,21 @@ def random_placements(problem: Problem, c: int, count: int = 100, seed: int = 0)
     """``count`` independent random placements (seeds derived from ``seed``)."""
     ss = np.random.SeedSequence(seed)
     return [random_placement(problem, c, int(s.generate_state(1)[0])) for s in ss.spawn(count)]
+
+
+def random_feasible_placement(problem: Problem, c: int, seed: int = 0, max_tries: int = 1000) -> tuple[GreedyPlacement, int]:
+    """Draw random orders (one seeded generator) until the chain cutting reaches λ/(ρ̄c).
+
+    Returns the placement and the number of orders drawn. A random order can fail where GBP-CR
+    succeeds (a slow server ends up alone in an incomplete chain); after ``max_tries`` failures the
+    last attempt is returned (``feasible`` False).
+    """
+    m_c = problem.blocks_at_reservation(c)
+    servers = np.flatnonzero(m_c > 0)
+    rng = np.random.default_rng(seed)
+    gp = None
+    for t in range(1, max_tries + 1):
+        gp = chain_cut(problem, c, rng.permutation(servers))
+        if gp.feasible:
+            return gp, t
+    return gp, max_tries
