@@ -231,8 +231,12 @@ def generate_problem(family: str, *, seed: int = 0, index: int = 0, network: Net
 
 
 def write_instances(family: str, count: int, seed: int, out_dir: str | Path, *, rtt_data: str | Path | None = None,
-                    **params: Any) -> list[Path]:
-    """Write ``count`` instances ``{family}-s{seed}-{index}.json`` into ``out_dir``; returns the paths."""
+                    access_fraction: float = 0.3, ms_per_km: float = 0.01, **params: Any) -> list[Path]:
+    """Write ``count`` instances ``{family}-s{seed}-{index}.json`` into ``out_dir``; returns the paths.
+
+    ``access_fraction`` / ``ms_per_km`` parametrize the RIPE Atlas construction
+    (:class:`chaincomp.instances.network.RipeNetwork`) when ``rtt_data`` is a RIPE CSV.
+    """
     fam = _family(family)
     if count < 1:
         raise UsageError(f"--count must be ≥ 1, got {count}")
@@ -240,7 +244,7 @@ def write_instances(family: str, count: int, seed: int, out_dir: str | Path, *, 
     if rtt_data is not None:
         if not fam.uses_rtt_data:
             raise UsageError(f"family {family!r} uses its own region latency model; --rtt-data does not apply")
-        network = load_network(rtt_data)
+        network = load_network(rtt_data, access_fraction=access_fraction, ms_per_km=ms_per_km)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
