@@ -45,7 +45,7 @@ def resolve_problem(
     if example is not None:
         problem = ex.load_example(example)
     elif instance is not None:
-        problem = ld.load_instance_file(instance)
+        problem = ld.load_instance_file(instance, arrival_rate=rate, target_load=target_load)
     else:
         if cluster is None or model is None:
             raise UsageError("--cluster and --model must be given together")

@@ -78,7 +78,7 @@ def gen_bloom(rng: np.random.Generator, network: Network | None, *, servers: int
         raise UsageError(f"--servers must be ≥ 1, got {servers}")
     if not (0 <= eta <= 1):
         raise UsageError(f"--eta must be in [0, 1], got {eta}")
-    net = network if network is not None else SyntheticNetwork(rng)
+    net = network if network is not None else SyntheticNetwork(rng, num_nodes=max(320, servers + 1))
     draw = draw_rtts(net, servers, rng)
     n_high = int(math.floor(eta * servers + 1e-9))
     high = set(rng.choice(servers, size=n_high, replace=False).tolist()) if n_high else set()

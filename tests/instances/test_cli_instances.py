@@ -58,3 +58,14 @@ def test_generate_command_deterministic(tmp_path):
     assert r.exit_code == 0, r.output
     inst = json.loads((tmp_path / "h" / "helix-single-42-s0-000.json").read_text())
     assert inst["model"]["card"] == "LLaMA-30B" and len(inst["cluster"]["servers"]) == 42
+
+
+def test_solve_instance_file_with_rate_flag(tmp_path):
+    """A generated/hand-written single file without arrival_rate works with --rate."""
+    data = json.loads((runner.invoke(app, ["examples", "--show", "mig-testbed"])).output)
+    del data["workload"]["arrival_rate"]
+    f = tmp_path / "norate.json"
+    f.write_text(json.dumps(data))
+    r = runner.invoke(app, ["solve", "--instance", str(f), "--rate", "1.5", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["instance"]["arrival_rate"] == 1.5
