@@ -1,0 +1,257 @@
+"""End-to-end batch runs: ≥ 200 tasks on 2 local workers, kill + resume, Dask vs local pool,
+failures (raise / timeout / crash / memory / invalid instance / invalid solution), re-verification."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from batchutil import PROVIDER, write_instances
+from typer.testing import CliRunner
+
+from chaincomp.batch import tasks as tk
+from chaincomp.batch.local import LocalPool
+from chaincomp.batch.runner import run_batch
+from chaincomp.batch.store import ResultStore, comparable, read_records
+from chaincomp.cli.app import app
+from chaincomp.core.solution import Solution
+from chaincomp.core.verify import verify_solution
+from chaincomp.errors import UsageError
+
+NUM_INSTANCES = 12
+SEEDS = "0-3"
+#: 12 instances × (4 greedy configs + test-seeded) × 4 seeds = 240 tasks
+GRID = [
+    ("greedy", {"tune": ["lower"]}),
+    ("greedy", {"c": [2, 4, 8]}),
+    ("test-seeded", {}),
+]
+NUM_TASKS = NUM_INSTANCES * 5 * 4
+
+
+def build_tasks(inst_dir: Path) -> list[tk.Task]:
+    refs = tk.resolve_instances([inst_dir])
+    out = []
+    for method, grid in GRID:
+        out += tk.expand_grid(refs, [method], grid, tk.parse_seeds(SEEDS))
+    return out
+
+
+def write_manifest(tmp: Path, inst_dir: Path) -> Path:
+    runs = [{"methods": [m], "params": g} for m, g in GRID]
+    path = tmp / "study.json"
+    path.write_text(json.dumps({"instances": [str(inst_dir)], "seeds": SEEDS, "providers": [PROVIDER], "runs": runs}))
+    return path
+
+
+def by_id(records) -> dict[str, dict]:
+    return {r["task_id"]: comparable(r) for r in records}
+
+
+def assert_all_verify(records) -> None:
+    for r in records:
+        if r["status"] == "ok":
+            sol = Solution.from_dict(r["solution"])
+            assert verify_solution(sol) == [], r["task_id"]
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """Instances + manifest + a clean run on the local pool with 2 workers (shared by the tests)."""
+    tmp = tmp_path_factory.mktemp("study")
+    inst = tmp / "instances"
+    write_instances(inst, NUM_INSTANCES)
+    manifest = write_manifest(tmp, inst)
+    tasks = build_tasks(inst)
+    assert len(tasks) == NUM_TASKS >= 200
+    clean = tmp / "clean.jsonl"
+    with ResultStore(clean, "new") as store:
+        summary = run_batch(tasks, store, LocalPool(2), providers=[PROVIDER])
+    return {"tmp": tmp, "inst": inst, "manifest": manifest, "tasks": tasks, "clean": clean, "summary": summary}
+
+
+def test_local_pool_runs_every_task(study):
+    s = study["summary"]
+    assert (s.ok, s.failed, s.invalid, s.skipped) == (NUM_TASKS, 0, 0, 0)
+    recs = read_records(study["clean"], latest=False)
+    assert len(recs) == NUM_TASKS
+    assert {r["task_id"] for r in recs} == {t.task_id for t in study["tasks"]}
+    workers = {r["worker"] for r in recs}
+    assert len(workers) == 2  # both workers took tasks
+    assert_all_verify(recs)
+
+
+def test_rerun_is_deterministic(study):
+    """Same tasks and seeds → the same records (timings/worker excluded), also in a second run."""
+    again = study["tmp"] / "again.jsonl"
+    subset = study["tasks"][::6]
+    with ResultStore(again, "new") as store:
+        run_batch(subset, store, LocalPool(1), providers=[PROVIDER])
+    clean = by_id(read_records(study["clean"]))
+    rerun = by_id(read_records(again))
+    assert rerun == {k: clean[k] for k in rerun}
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from chaincomp.cli.app import main; main()", *args]
+
+
+def test_kill_midway_then_resume(study):
+    out = study["tmp"] / "killed.jsonl"
+    proc = subprocess.Popen(
+        _cli("batch", "--manifest", str(study["manifest"]), "--jobs", "2", "--out", str(out), "--json"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if out.exists() and out.read_bytes().count(b"\n") >= NUM_TASKS // 5:
+                break
+            if proc.poll() is not None:
+                pytest.fail(f"batch ended before the kill: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        # the workers notice the parent is gone (EOF on their pipe) and exit by themselves
+        for _ in range(100):
+            leftover = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
+            if not leftover:
+                break
+            time.sleep(0.1)
+        assert leftover == [], "orphan processes 10 s after the kill: " + subprocess.run(
+            ["ps", "-o", "pid,ppid,stat,etime,cmd", "-s", str(proc.pid)], capture_output=True, text=True
+        ).stdout
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    done_before = len(read_records(out, latest=False))
+    assert NUM_TASKS // 5 <= done_before < NUM_TASKS
+
+    res = subprocess.run(
+        _cli("batch", "--manifest", str(study["manifest"]), "--jobs", "2", "--out", str(out), "--resume", "--json"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    summary = json.loads(res.stdout)
+    assert summary["skipped"] == done_before
+    assert summary["ran"] == NUM_TASKS - done_before
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(lines) == NUM_TASKS  # nothing finished was redone
+    assert len({r["task_id"] for r in lines}) == NUM_TASKS
+    assert by_id(lines) == by_id(read_records(study["clean"]))
+
+
+def test_dask_local_cluster_matches_local_pool(study):
+    distributed = pytest.importorskip("distributed", reason="dask.distributed not installed")
+    from chaincomp.batch.dask_exec import DaskExecutor
+    from chaincomp.batch.worker import load_providers
+
+    load_providers([PROVIDER])  # processes=False: the workers are threads of this process
+    out = study["tmp"] / "dask.jsonl"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            with ResultStore(out, "new") as store:
+                summary = run_batch(study["tasks"], store, DaskExecutor(client=client), providers=[PROVIDER])
+    assert summary.ok == NUM_TASKS
+    recs = read_records(out)
+    assert by_id(recs) == by_id(read_records(study["clean"]))
+
+
+def test_failures_are_recorded_and_the_rest_succeeds(study, tmp_path):
+    good = sorted(study["inst"].glob("*.json"))[:3]
+    bad_json = tmp_path / "broken.json"
+    bad_json.write_text("{ this is not json")
+    bad_fields = tmp_path / "incomplete.json"
+    bad_fields.write_text(json.dumps({"servers": [{"id": "a", "memory_gb": 40, "tau_comm_s": 1}], "num_blocks": 4, "block_size_gb": 1}))
+    refs = tk.resolve_instances(good)
+    one = refs[:1]
+    tasks = tk.expand_grid(refs, ["greedy"], {}, [0], timeout_s=20)
+    tasks += tk.expand_grid(tk.resolve_instances([bad_json, bad_fields]), ["greedy"], {}, [0], timeout_s=20)
+    tasks += tk.expand_grid(one, ["test-raise", "test-crash", "test-invalid"], {}, [0], timeout_s=20)
+    tasks += tk.expand_grid(one, ["test-sleep"], {"sleep_s": [60]}, [0], timeout_s=1.5)
+    tasks += tk.expand_grid(one, ["test-hog"], {"hog_gb": [4]}, [0], timeout_s=20)
+    out = tmp_path / "mixed.jsonl"
+    t0 = time.monotonic()
+    with ResultStore(out, "new") as store:
+        summary = run_batch(tasks, store, LocalPool(2, memory_limit_gb=2.5), providers=[PROVIDER])
+    assert time.monotonic() - t0 < 30  # the sleeping task was stopped, not waited for
+    recs = {(Path(r["instance"]).name, r["method"]): r for r in read_records(out)}
+    assert len(recs) == len(tasks) == 10
+    for p in good:
+        assert recs[(p.name, "greedy")]["status"] == "ok"
+    name = good[0].name
+
+    def err(key):
+        r = recs[key]
+        assert r["solution"] is None or r["status"] == "invalid"
+        return r["status"], r["error"]["type"], r["error"]["message"]
+
+    status, typ, msg = err(("broken.json", "greedy"))
+    assert (status, typ) == ("failed", "InvalidInstance") and "broken.json" in msg and "not valid JSON" in msg
+    status, typ, msg = err(("incomplete.json", "greedy"))
+    assert (status, typ) == ("failed", "InvalidInstance") and "incomplete.json" in msg
+    assert err((name, "test-raise")) == ("failed", "RuntimeError", "deliberate failure from test-raise")
+    assert "Traceback" in recs[(name, "test-raise")]["error"]["traceback"]
+    status, typ, msg = err((name, "test-crash"))
+    assert (status, typ) == ("failed", "WorkerCrashed") and "exited with code 7" in msg
+    status, typ, msg = err((name, "test-sleep"))
+    assert (status, typ) == ("failed", "TimeoutError") and "1.5 s" in msg
+    status, typ, msg = err((name, "test-hog"))
+    assert (status, typ) == ("failed", "MemoryError")
+    status, typ, msg = err((name, "test-invalid"))
+    assert (status, typ) == ("invalid", "VerificationError") and recs[(name, "test-invalid")]["violations"]
+    assert (summary.ok, summary.failed, summary.invalid) == (3, 6, 1)
+    assert_all_verify(recs.values())
+
+
+def test_cli_report_export_and_verify(study, tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["report", str(study["clean"]), "--json", "--csv", str(tmp_path / "c.csv"), "--plot", str(tmp_path / "plots")])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    assert summary["records"] == NUM_TASKS
+    groups = {g["group"]: g for g in summary["groups"]}
+    assert groups["greedy[tune=lower]"]["ok"] == NUM_INSTANCES * 4
+    assert all(g["ratio_to_best"] >= 1.0 for g in summary["groups"])
+    assert len(summary["plots"]) == 4 and all(Path(p).stat().st_size > 0 for p in summary["plots"])
+    assert len((tmp_path / "c.csv").read_text().splitlines()) == NUM_TASKS + 1
+    res = runner.invoke(app, ["report", str(study["clean"])])
+    assert res.exit_code == 0 and "greedy[tune=lower]" in res.output
+    # export one solution and re-verify it with `chaincomp verify`
+    rec = read_records(study["clean"])[0]
+    sol = tmp_path / "one.json"
+    res = runner.invoke(app, ["report", str(study["clean"]), "--export-solution", rec["task_id"][:12], "--out", str(sol)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["verify", str(sol), "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)["valid"] is True
+
+
+def test_cli_batch_paths_methods_params(study, tmp_path):
+    runner = CliRunner()
+    files = [str(p) for p in sorted(study["inst"].glob("*.json"))[:2]]
+    out = tmp_path / "cli.jsonl"
+    args = ["batch", *files, "-m", "greedy", "-p", "c=auto,4", "--seeds", "0-1", "-o", str(out), "-j", "2", "--json"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    assert (summary["tasks"], summary["ok"]) == (8, 8)
+    res = runner.invoke(app, args)  # same output without --resume: refused
+    assert isinstance(res.exception, UsageError) and "--resume" in str(res.exception)
+    res = runner.invoke(app, [*args, "--resume"])
+    assert res.exit_code == 0 and json.loads(res.output)["skipped"] == 8
+    res = runner.invoke(app, ["batch", files[0], "-m", "no-such-method", "-o", str(tmp_path / "x.jsonl")])
+    assert isinstance(res.exception, UsageError) and "no-such-method" in str(res.exception)
+    res = runner.invoke(app, ["batch", files[0], "-m", "test-raise", "--provider", PROVIDER, "-o", str(tmp_path / "f.jsonl"), "--json"])
+    assert res.exit_code == 1 and json.loads(res.output)["failed"] == 1
