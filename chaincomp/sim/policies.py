@@ -164,7 +164,11 @@ _ROUTING: dict[str, tuple] = {}
 
 
 def register_routing(name: str, summary: str):
-    """Decorator: make ``factory(solution) -> RoutingPolicy`` available as ``--policy name``."""
+    """Decorator: make ``factory(solution) -> RoutingPolicy`` available as ``--policy name``.
+
+    Without it, a :class:`~chaincomp.sim.engine.RoutingPolicy` subclass defined in a provider module
+    with a ``from_solution(solution)`` classmethod is available under its ``name`` attribute.
+    """
 
     def deco(factory):
         _ROUTING[name] = (factory, summary)
@@ -177,12 +181,21 @@ def routing_policies() -> dict[str, tuple]:
     """Registered routing policies: name → (factory(solution), summary)."""
     import importlib
 
+    from chaincomp.sim.engine import RoutingPolicy
+
     for mod in ROUTING_PROVIDERS:
         try:
-            importlib.import_module(mod)
+            module = importlib.import_module(mod)
         except ModuleNotFoundError as exc:
             if exc.name != mod:
                 raise
+            continue
+        # also pick up RoutingPolicy subclasses with a ``from_solution`` classmethod, by their ``name``
+        for obj in vars(module).values():
+            if (isinstance(obj, type) and issubclass(obj, RoutingPolicy) and obj is not RoutingPolicy
+                    and callable(getattr(obj, "from_solution", None)) and obj.__module__ == module.__name__):
+                doc = (obj.__doc__ or obj.__name__).strip().splitlines()[0]
+                _ROUTING.setdefault(str(obj.name).lower(), (obj.from_solution, doc))
     return dict(sorted(_ROUTING.items()))
 
 

@@ -124,3 +124,17 @@ def test_routing_policy_through_the_runner():
     # both keep at most 2 jobs in service on this path: identical results
     assert greedy["policy"] == "greedy-wait" and greedy["engine"] == "python"
     assert greedy["response_time_s"]["mean"] == pytest.approx(jffc["response_time_s"]["mean"], rel=1e-12)
+
+
+def test_registered_routing_policy_resolves_by_name():
+    from chaincomp.sim.policies import register_routing, resolve_policy, routing_policies
+
+    @register_routing("test-greedy-wait", "test only")
+    def factory(solution):
+        return Greedy()
+
+    assert "test-greedy-wait" in routing_policies()
+    assert isinstance(resolve_policy("test-greedy-wait", solution=object()), Greedy)
+    assert resolve_policy("JFFC") == "jffc"
+    with pytest.raises(Exception, match="unknown policy"):
+        resolve_policy("no-such-policy")
