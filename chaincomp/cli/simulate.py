@@ -181,7 +181,8 @@ def _print_report(data: dict, wall: float) -> None:
         lo, hi = th["response_time_lower_s"], th["response_time_upper_s"]
         tag = "" if th["applies"] else " [dim](reference only: the theorem assumes Poisson arrivals and Exp service)[/]"
         if lo is None:
-            con.print(f"Theorem 4: unstable at load {_fmt(th['load'])} (λ ≥ ν); no bounds.{tag}")
+            con.print(f"[yellow]Theorem 4: unstable at load {_fmt(th['load'])} (λ ≥ ν): the queue grows without bound, "
+                      f"so the simulated times grow with --jobs.[/]{tag}")
         else:
             con.print(f"Theorem 4 (JFFC, load ρ = {_fmt(th['load'], 3)}): mean response time ∈ [{_fmt(lo)}, {_fmt(hi)}] s{tag}")
     for r in data["policies"]:
