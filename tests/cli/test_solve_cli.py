@@ -71,7 +71,7 @@ def test_export_petals():
         (["--example", "worked-example", "--c", "x"], "--c"),
         (["--example", "worked-example", "--rate", "1000"], "beyond every design"),
         (["--example", "bloom-j20", "--method", "nope"], "unknown method"),
-        (["--example", "worked-example", "--c", "500"], "1..29"),
+        (["--example", "worked-example", "--c", "500"], "1..20"),
         ([], "exactly one of"),
     ],
 )
