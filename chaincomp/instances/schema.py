@@ -48,14 +48,14 @@ class ServerSpec(_Strict):
 
     id: str = Field(min_length=1, description="Server name (unique in the cluster).")
     gpu: Optional[str] = Field(None, description="GPU type from the catalog: " + ", ".join(catalog.gpu_names()) + ".")
-    num_gpus: PosInt = Field(1, description="GPUs in this node; memory, TFLOPS and bandwidth are summed (multi-GPU node = one server).")
+    num_gpus: Annotated[int, Field(ge=1, le=1024)] = Field(1, description="GPUs in this node; memory, TFLOPS and bandwidth are summed (multi-GPU node = one server).")
     memory_gb: Optional[PosFloat] = Field(None, description="GPU memory M_j per GPU (GB = 1e9 bytes); overrides the catalog.")
     tflops: Optional[PosFloat] = Field(None, description="Dense fp16 compute per GPU (TFLOP/s); overrides the catalog.")
     bandwidth_gb_s: Optional[PosFloat] = Field(None, description="Memory bandwidth per GPU (GB/s); overrides the catalog.")
     rtt_ms: Optional[NonNegFloat] = Field(None, description="Round-trip time between the orchestrator and this server (ms).")
     tau_comm_s: Optional[NonNegFloat] = Field(None, description="Explicit τ^c_j, per-job communication time (s); overrides the RTT derivation.")
     tau_comp_s: Optional[NonNegFloat] = Field(None, description="Explicit τ^p_j, per-job computation time per block (s); overrides the FLOPS/bandwidth derivation.")
-    count: PosInt = Field(1, description="Replicate this entry; copies are named {id}-1 … {id}-{count}.")
+    count: Annotated[int, Field(ge=1, le=100_000)] = Field(1, description="Replicate this entry; copies are named {id}-1 … {id}-{count}.")
     region: Optional[str] = Field(None, description="Informational region label.")
     note: Optional[str] = None
 
