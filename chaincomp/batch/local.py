@@ -13,7 +13,9 @@ pipe; the parent waits on all pipes and process sentinels at once
   :class:`MemoryError` inside the task (recorded as failed) instead of taking the machine down.
   Python + numpy + numba already map ~1–2 GB of address space: use limits of a few GB.
 
-Workers are forked from a ``forkserver`` that has preloaded the toolkit (cheap restarts, and safe
+Each worker runs one task at a time, so BLAS/OpenMP/numba thread pools are limited to one thread
+(``OMP_NUM_THREADS`` etc. set to 1 unless already set in the environment). Workers are forked from
+a ``forkserver`` that has preloaded the toolkit (cheap restarts, and safe
 although the parent runs a progress-bar thread); ``spawn`` where forkserver does not exist. A worker
 exits by itself when the parent disappears (its pipe reaches EOF), so killing a batch leaves no
 orphans. Each worker writes its record as one JSON line; the parent only appends it to the store.
@@ -31,6 +33,9 @@ from multiprocessing.connection import wait
 from typing import Any, Callable, Iterable, Iterator
 
 from chaincomp.batch.store import encode_record
+
+#: thread pools limited to one thread per worker (one task per core), unless the user set them
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 PRELOAD = ["chaincomp.batch.worker", "chaincomp.batch.store", "chaincomp.core.verify", "chaincomp.batch._warmup"]
 
@@ -76,7 +81,14 @@ class _Worker:
     def __init__(self, ctx, memory_limit_bytes: int | None) -> None:
         parent_conn, child_conn = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=_worker_main, args=(child_conn, memory_limit_bytes), daemon=True, name="chaincomp-batch-worker")
-        self.proc.start()
+        added = [k for k in THREAD_ENV if k not in os.environ]
+        for k in added:  # inherited by the forkserver / a spawned worker when it starts
+            os.environ[k] = "1"
+        try:
+            self.proc.start()
+        finally:
+            for k in added:
+                os.environ.pop(k, None)
         child_conn.close()
         self.conn = parent_conn
         self.payload: dict[str, Any] | None = None

@@ -18,7 +18,8 @@ Choices (the issue leaves them open):
 - A directory means its ``*.json`` files (not recursive; use a glob ``dir/**/*.json`` for that), sorted
   by name; a glob that matches nothing and a missing file are usage errors (before anything runs); a
   file that exists but is not a valid instance becomes a *failed task* with the loader's message.
-- ``example:NAME`` names an embedded example instance (``chaincomp examples``).
+- ``example:NAME`` names an embedded example instance (``chaincomp examples``); ``set:NAME`` a
+  shipped instance set (``set:quick``: chaincomp/instances/sets/quick, see docs/batch.md).
 """
 
 from __future__ import annotations
@@ -243,6 +244,11 @@ def resolve_instances(sources: Iterable[str | Path], base: Path | None = None) -
             seen.add(s)
             refs.append(InstanceRef.from_text(s, _example_text(name)))
             continue
+        if s.startswith("set:"):
+            folder = shipped_set_dir(s.split(":", 1)[1])
+            for m in sorted(folder.glob("*.json")):
+                add_file(m, f"{s}/{m.name}")
+            continue
         path = Path(s)
         if base is not None and not path.is_absolute():
             path = base / path
@@ -264,6 +270,19 @@ def resolve_instances(sources: Iterable[str | Path], base: Path | None = None) -
         else:
             raise UsageError(f"instance {s!r}: no such file, directory or glob match")
     return refs
+
+
+def shipped_sets() -> list[str]:
+    """Names of the instance sets shipped in chaincomp/instances/sets."""
+    root = Path(__file__).resolve().parents[1] / "instances" / "sets"
+    return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+
+def shipped_set_dir(name: str) -> Path:
+    folder = Path(__file__).resolve().parents[1] / "instances" / "sets" / name
+    if not name or not folder.is_dir() or not any(folder.glob("*.json")):
+        raise UsageError(f"set:{name}: no such shipped instance set; available: {', '.join(shipped_sets()) or 'none'}")
+    return folder
 
 
 def _example_text(name: str) -> str:

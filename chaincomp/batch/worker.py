@@ -28,7 +28,6 @@ import json
 import os
 import socket
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -85,8 +84,10 @@ def _looks_like_problem(data: Any) -> bool:
 
 
 def problem_from_text(text: str, label: str, path: str | None = None, sha256: str | None = None):
-    """Parse an instance: a Problem JSON (``Problem.to_dict``), a Solution JSON (its ``instance``), or
-    a single-file instance JSON read by :func:`chaincomp.instances.load.load_instance_file`."""
+    """Parse an instance: a single-file instance JSON ``{name, cluster, model, workload}`` (what
+    ``chaincomp generate`` writes; :func:`chaincomp.instances.load.load_instance_dict`), a Problem
+    JSON (``Problem.to_dict``: servers with τ's already derived), or a Solution JSON (its
+    ``instance`` block is solved again)."""
     from chaincomp.errors import InvalidInstance
     from chaincomp.problem import Problem
 
@@ -106,31 +107,15 @@ def problem_from_text(text: str, label: str, path: str | None = None, sha256: st
         except (TypeError, ValueError) as exc:
             raise InvalidInstance(f"{label}: malformed problem JSON ({exc})") from None
     try:
-        from chaincomp.instances.load import load_instance_file
+        from chaincomp.instances.load import load_instance_dict
     except ModuleNotFoundError:
         raise InvalidInstance(
             f"{label}: not a problem JSON (servers with tau_comm_s, num_blocks, block_size_gb) and the "
             "instance-file loader (chaincomp.instances.load) is not available"
         ) from None
-    # the loader reads a path: use the original file when it is here and unchanged (remote Dask
-    # workers may not see it), else a temporary copy of the text the batch hashed
-    if path and sha256 and os.path.isfile(path):
-        try:
-            if hashlib.sha256(Path(path).read_bytes()).hexdigest() == sha256:
-                return load_instance_file(Path(path))
-        except OSError:
-            pass
-    suffix = Path(label).suffix or ".json"
-    with tempfile.TemporaryDirectory(prefix="chaincomp-batch-") as tmp:
-        tmp_path = Path(tmp) / (Path(label).name if Path(label).suffix else "instance" + suffix)
-        tmp_path.write_text(text)
-        try:
-            return load_instance_file(tmp_path)
-        except Exception as exc:  # keep the user's label in the message, not the temp path
-            msg = str(exc).replace(str(tmp_path), label)
-            if type(exc).__name__ == "InvalidInstance":
-                raise InvalidInstance(msg) from None
-            raise
+    # relative references inside the file (e.g. a model config) resolve against its folder
+    base_dir = Path(path).parent if path and os.path.isdir(Path(path).parent) else None
+    return load_instance_dict(data, label, base_dir=base_dir)
 
 
 def method_options(params: dict[str, Any], seed: int | None) -> dict[str, Any]:

@@ -255,3 +255,28 @@ def test_cli_batch_paths_methods_params(study, tmp_path):
     assert isinstance(res.exception, UsageError) and "no-such-method" in str(res.exception)
     res = runner.invoke(app, ["batch", files[0], "-m", "test-raise", "--provider", PROVIDER, "-o", str(tmp_path / "f.jsonl"), "--json"])
     assert res.exit_code == 1 and json.loads(res.output)["failed"] == 1
+
+
+def test_shipped_quick_set_and_single_file_instances(tmp_path):
+    """`set:quick` (files written by `chaincomp generate`) runs; a broken single-file instance fails
+    with the loader's message naming the file and the field."""
+    refs = tk.resolve_instances(["set:quick"])
+    assert len(refs) >= 8 and all(r.label.startswith("set:quick/") for r in refs)
+    chosen = [r for r in refs if "mig-" in r.label or "bloom-s2-" in r.label]
+    assert chosen
+    bad = tmp_path / "bad-instance.json"
+    data = json.loads(Path(chosen[0].path).read_text())
+    data["cluster"]["servers"][0]["memory_gb"] = -5
+    bad.write_text(json.dumps(data))
+    tasks = tk.expand_grid(chosen + tk.resolve_instances([bad]), ["greedy"], {}, [0])
+    out = tmp_path / "quick.jsonl"
+    with ResultStore(out, "new") as store:
+        summary = run_batch(tasks, store, LocalPool(2))
+    recs = read_records(out)
+    assert summary.ok == len(chosen) and summary.failed == 1
+    (failed,) = [r for r in recs if r["status"] != "ok"]
+    assert failed["error"]["type"] == "InvalidInstance"
+    assert "bad-instance.json" in failed["error"]["message"] and "memory_gb" in failed["error"]["message"]
+    assert_all_verify(recs)
+    with pytest.raises(UsageError, match="no such shipped instance set"):
+        tk.resolve_instances(["set:nope"])
