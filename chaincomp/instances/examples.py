@@ -85,32 +85,3 @@ def regenerate_example(name: str, rtt_data: str | Path) -> dict:
                             f"and stored here; the package does not read the data file at run time")
     return data
 
-
-# --- a small instance set for quick batch runs (package data chaincomp/instances/data/*.json) ---
-
-QUICK_SET_DIR = Path(__file__).resolve().parent / "data"
-
-#: file stem → (family, seed, params); bloom/mig RTTs from the RIPE Atlas CSV
-QUICK_SET = {
-    "quick-bloom-j10-eta0.3": ("bloom", 1, {"servers": 10, "eta": 0.3}),
-    "quick-bloom-j20-eta0.2": ("bloom", 1, {"servers": 20, "eta": 0.2}),
-    "quick-bloom-j30-eta0.2": ("bloom", 1, {"servers": 30, "eta": 0.2, "rate": 0.3}),
-    "quick-mig": ("mig", 1, {}),
-    "quick-helix-single-24-llama30b": ("helix-single-24", 1, {"model": "llama-30b"}),
-    "quick-helix-three-region-24-llama30b": ("helix-three-region-24", 1, {"model": "llama-30b"}),
-}
-
-
-def quick_set_paths() -> list[Path]:
-    """The shipped quick instance set (six small single-file instances for quick batch runs)."""
-    return sorted(QUICK_SET_DIR.glob("quick-*.json"))
-
-
-def regenerate_quick_set_file(stem: str, rtt_data: str | Path) -> dict:
-    """Rebuild one quick-set file's content (RIPE-based families read ``rtt_data``)."""
-    from chaincomp.instances.generators import FAMILIES, generate_dict
-    from chaincomp.instances.network import load_network
-
-    family, seed, params = QUICK_SET[stem]
-    network = load_network(rtt_data) if FAMILIES[family].uses_rtt_data else None
-    return generate_dict(family, seed=seed, network=network, name=stem, **params)

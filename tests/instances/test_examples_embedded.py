@@ -70,21 +70,3 @@ def test_embedded_rtts_regenerate_from_ripe(name, shared_data):
     data = regenerate_example(name, shared_data / "ripe_atlas_eu_rtt.csv")
     assert dump_instance(data) == (EXAMPLES_DIR / f"{name}.json").read_text(encoding="utf-8")
 
-
-def test_quick_set_loads():
-    from chaincomp.instances.examples import QUICK_SET, quick_set_paths
-    from chaincomp.instances.load import load_instance_file
-
-    paths = quick_set_paths()
-    assert [p.stem for p in paths] == sorted(QUICK_SET)
-    for p in paths:
-        prob = load_instance_file(p)  # includes the hostability check
-        assert prob.name == p.stem
-
-
-def test_quick_set_regenerates(shared_data):
-    from chaincomp.instances.examples import QUICK_SET_DIR, QUICK_SET, regenerate_quick_set_file
-
-    for stem in QUICK_SET:
-        data = regenerate_quick_set_file(stem, shared_data / "ripe_atlas_eu_rtt.csv")
-        assert dump_instance(data) == (QUICK_SET_DIR / f"{stem}.json").read_text(encoding="utf-8"), stem
