@@ -17,7 +17,7 @@ from chaincomp.errors import ChaincompError
 def generate(
     family: Annotated[str, typer.Argument(help="Instance family: bloom, mig, helix-single-24, helix-three-region-24, helix-single-42.")],
     count: Annotated[int, typer.Option("--count", "-n", help="Number of instances to write.")] = 1,
-    seed: Annotated[int, typer.Option("--seed", help="Base seed; instance i uses rng([seed, i]). Same seed → same bytes.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Base seed; instance i uses numpy default_rng((seed, i)). Same seed → same bytes.")] = 0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("instances"),
     rtt_data: Annotated[Optional[Path], typer.Option("--rtt-data", help="RTT data: RIPE Atlas CSV (e.g. ../shared/data/ripe_atlas_eu_rtt.csv) or a Topology Zoo .graph file; default: synthetic European model. bloom/mig only.")] = None,
     servers: Annotated[Optional[int], typer.Option("--servers", "-J", help="bloom: number of servers J (default 20).")] = None,
