@@ -134,8 +134,14 @@ def main() -> None:
                 ws.append(w)
             walls[jobs] = statistics.median(ws)
             meth = statistics.median(r["method_time_s"] for r in recs)
-            print(f"greedy, {len(greedy)} tasks, {jobs} worker(s): {walls[jobs]:.2f} s (median method time {1e3 * meth:.1f} ms)")
+            cpu_share = sum(r["method_cpu_time_s"] for r in recs) / sum(r["method_time_s"] for r in recs)
+            busy = sum(r["wall_time_s"] for r in recs) / (jobs * walls[jobs])
+            print(
+                f"greedy, {len(greedy)} tasks, {jobs} worker(s): {walls[jobs]:.2f} s (median method time {1e3 * meth:.1f} ms; "
+                f"workers busy {100 * busy:.0f} % of the time; CPU share of a core while solving {100 * cpu_share:.0f} %)"
+            )
         print(f"speed-up 1 → 2 workers: {walls[1] / walls[2]:.2f}×")
+        print("  (a CPU share well below 100 % means other processes competed for the cores: the ratio is then machine-bound)")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ VOLATILE_KEYS = frozenset(
     {
         "wall_time_s",
         "method_time_s",
+        "method_cpu_time_s",
         "worker",
         "finished_at",
         "runtime_s",

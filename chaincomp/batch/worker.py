@@ -8,7 +8,8 @@ verifier :func:`chaincomp.core.verify.verify_solution` rejects; the violations a
 Record fields: ``task_id``, ``instance`` (label), ``instance_sha256``, ``instance_name``, ``method``,
 ``params``, ``seed``, ``config``, ``status``, ``error`` (null or {type, message, traceback}),
 ``violations``, ``wall_time_s`` (whole task in the worker: load + solve + verify + serialize),
-``method_time_s`` (the method call only), ``worker`` (host:pid or Dask worker address),
+``method_time_s`` (the method call only), ``method_cpu_time_s`` (CPU time of the method call in
+the worker process: far below ``method_time_s`` means the machine was oversubscribed), ``worker`` (host:pid or Dask worker address),
 ``finished_at`` (UTC ISO time), ``solution`` (the Solution JSON dict, or null) and ``simulation``
 (null unless the task asked for one with ``policy``/``sim_jobs``).
 
@@ -181,6 +182,7 @@ def base_record(payload: dict[str, Any]) -> dict[str, Any]:
         "violations": [],
         "wall_time_s": None,
         "method_time_s": None,
+        "method_cpu_time_s": None,
         "worker": None,
         "finished_at": None,
         "solution": None,
@@ -221,9 +223,10 @@ def execute_task(payload: dict[str, Any]) -> dict[str, Any]:
         record["instance_name"] = problem.name
         info = methods.get(payload["method"])
         options = method_options(payload["params"], payload["seed"])
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         solution = info.func(problem, **options)
         record["method_time_s"] = time.perf_counter() - t0
+        record["method_cpu_time_s"] = time.process_time() - c0
         violations = verify_solution(solution)
         record["solution"] = _jsonable(solution.to_dict())
         if violations:
