@@ -33,6 +33,7 @@ from multiprocessing.connection import wait
 from typing import Any, Callable, Iterable, Iterator
 
 from chaincomp.batch.store import encode_record
+from chaincomp.errors import UsageError
 
 #: thread pools limited to one thread per worker (one task per core), unless the user set them
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -147,6 +148,13 @@ class LocalPool:
 
     def __init__(self, jobs: int | None = None, memory_limit_gb: float | None = None, start_method: str | None = None) -> None:
         self.jobs = max(1, int(jobs or os.cpu_count() or 1))
+        if memory_limit_gb is not None:
+            if memory_limit_gb <= 0:
+                raise UsageError(f"--memory-limit-gb must be > 0, got {memory_limit_gb}")
+            try:
+                import resource  # noqa: F401 - POSIX only
+            except ImportError:
+                raise UsageError("--memory-limit-gb needs a POSIX system (RLIMIT_AS)") from None
         self.memory_limit_bytes = int(memory_limit_gb * 1e9) if memory_limit_gb else None
         methods = mp.get_all_start_methods()
         self.start_method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
@@ -210,12 +218,12 @@ class LocalPool:
                     w.payload, w.deadline = None, None
                     yield outcome
                     continue
-                if not w.proc.is_alive() or obj is w.proc.sentinel or obj is w.conn:
-                    w.proc.join(timeout=1)
-                    payload, started, pid = w.payload, w.started, w.proc.pid
-                    code = w.proc.exitcode
-                    self._replace(ctx, workers, w)
-                    yield _failure_line(payload, _crash_error(code), started, pid)
+                # no result on the pipe: the worker died (EOF and/or its sentinel fired)
+                w.proc.join(timeout=1)
+                payload, started, pid = w.payload, w.started, w.proc.pid
+                code = w.proc.exitcode
+                self._replace(ctx, workers, w)
+                yield _failure_line(payload, _crash_error(code), started, pid)
             now = time.monotonic()
             for w in list(workers):
                 if w.payload is not None and w.deadline is not None and now >= w.deadline:

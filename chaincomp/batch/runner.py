@@ -107,7 +107,8 @@ def run_batch(
                 else:
                     summary.failed += 1
                 if len(summary.failures) < MAX_LISTED_FAILURES:
-                    summary.failures.append({"task_id": outcome.task_id, "status": outcome.status, "error": outcome.error})
+                    err = {k: v for k, v in (outcome.error or {}).items() if k != "traceback"}
+                    summary.failures.append({"task_id": outcome.task_id, "status": outcome.status, "error": err})
             if progress is not None:
                 progress.task_finished(outcome, executor.running)
             if on_outcome is not None:

@@ -280,3 +280,39 @@ def test_shipped_quick_set_and_single_file_instances(tmp_path):
     assert_all_verify(recs)
     with pytest.raises(UsageError, match="no such shipped instance set"):
         tk.resolve_instances(["set:nope"])
+
+
+def test_sigterm_stops_cleanly(study, tmp_path):
+    """`kill PID` (SIGTERM): workers stop, every line in the file is complete, resume finishes."""
+    files = [str(p) for p in sorted(study["inst"].glob("*.json"))]
+    out = tmp_path / "term.jsonl"
+    args = ["batch", *files, "-m", "greedy", "-p", "c=2,4,8", "--seeds", "0-9", "-o", str(out), "-j", "2", "--json"]
+    proc = subprocess.Popen(_cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if out.exists() and out.read_bytes().count(b"\n") >= 20:
+                break
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) != 0
+        for _ in range(100):
+            if not subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True).stdout.split():
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("worker processes still alive 10 s after SIGTERM")
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    text = out.read_text()
+    assert text.endswith("\n")
+    n = len([json.loads(x) for x in text.splitlines()])  # every line is complete JSON
+    total = len(files) * 3 * 10
+    assert 20 <= n < total
+    res = subprocess.run(_cli(*args, "--resume"), capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert json.loads(res.stdout)["skipped"] == n
+    assert len(out.read_text().splitlines()) == total
