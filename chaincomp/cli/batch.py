@@ -16,7 +16,7 @@ from chaincomp.errors import UsageError
 
 @app.command()
 def batch(
-    sources: Annotated[Optional[list[str]], typer.Argument(help="Instance files, directories (their *.json), globs, or example:NAME.", show_default=False)] = None,
+    sources: Annotated[Optional[list[str]], typer.Argument(help="Instance files, directories (their *.json), globs, set:NAME (shipped sets, e.g. set:quick) or example:NAME.", show_default=False)] = None,
     manifest: Annotated[Optional[Path], typer.Option("--manifest", "-M", help="Manifest (JSON or TOML) listing instances × runs (methods × params) × seeds.")] = None,
     method: Annotated[Optional[list[str]], typer.Option("--method", "-m", help="Method to run (repeat for several; see `chaincomp solve --list-methods`).")] = None,
     param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Parameter grid KEY=V1,V2,… (repeat; e.g. c=auto,5,7  tune=lower,upper  time_limit_s=60  policy=jffc).")] = None,
