@@ -1,0 +1,218 @@
+"""Registered methods ``milp`` (exact BPCA) and ``greedy-ilp`` (GBP-CR placement + §2.2 optimal allocation).
+
+``milp`` options
+----------------
+- ``solver``: ``highs`` (default) or ``gurobi`` (no silent fallback: a missing package or a model
+  beyond the size-limited pip licence raises SolverUnavailable naming the limit);
+- ``time_limit_s`` (default 60; wall clock for all phases), ``mip_gap`` (default 0), ``threads``,
+  ``seed``, ``progress`` (live line on stderr);
+- ``objective``: ``job-servers`` (default; Eq. 5: min Σ c_k s.t. ν ≥ λ/ρ̄) or ``throughput``
+  (max ν under memory);
+- ``formulation``: ``auto``/``colgen`` (default: column generation bound + price-and-branch +
+  reduced-cost enumeration, see :mod:`.colgen`) or ``compact`` (the SPEC §2.3 model, tiny instances).
+``cache_reservation`` and ``tune`` make no sense for an exact method and raise UsageError.
+
+The Solution's ``solver`` dict: name, version, status (optimal / time_limit / interrupted /
+no_solution), objective, bound, gap, time_s, rows, columns, integers (of the last integer model
+solved), proved_optimal, formulation, exact (is the reported bound valid for the full problem —
+always true), label (what is exact and what is restricted), greedy_objective, phases.
+Ctrl-C during the solve stops it and returns the incumbent with status ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from chaincomp.core.solution import Solution
+from chaincomp.errors import ChaincompError, InfeasibleInstance, UsageError
+from chaincomp.methods import register
+from chaincomp.problem import Problem
+from chaincomp.solvers import check_solver, interruptible, solver_version
+
+OBJECTIVES = ("job-servers", "throughput")
+FORMULATIONS = ("auto", "colgen", "compact")
+
+
+def _check_common(method: str, objective, solver, unsupported) -> tuple[str, str]:
+    unsupported = {k: v for k, v in unsupported.items() if v is not None}
+    if unsupported:
+        raise UsageError(f"method {method!r} does not take option(s): {', '.join(sorted(unsupported))}")
+    objective = (objective or "job-servers").lower()
+    if objective not in OBJECTIVES:
+        raise UsageError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
+    return objective, check_solver(solver or "highs")
+
+
+@register("milp", "Exact BPCA (Eq. 5): column generation bound + exact integer master; HiGHS or Gurobi")
+def solve_milp(
+    problem: Problem,
+    solver: str | None = None,
+    time_limit_s: float | None = None,
+    mip_gap: float | None = None,
+    objective: str | None = None,
+    threads: int | None = None,
+    seed: int | None = 0,
+    progress: bool = False,
+    formulation: str = "auto",
+    cache_reservation=None,
+    tune=None,
+    **unsupported,
+) -> Solution:
+    """Solve BPCA exactly when possible; otherwise return an incumbent with a valid bound and gap."""
+    if cache_reservation is not None or tune is not None:
+        raise UsageError("method 'milp' optimizes the placement itself: --c / --tune do not apply (drop them)")
+    objective, solver = _check_common("milp", objective, solver, unsupported)
+    if formulation not in FORMULATIONS:
+        raise UsageError(f"unknown formulation {formulation!r}; choose one of {', '.join(FORMULATIONS)}")
+    if time_limit_s is None:
+        time_limit_s = 60.0
+    if time_limit_s <= 0:
+        raise UsageError(f"--time-limit must be > 0, got {time_limit_s}")
+    if mip_gap is not None and not (0 <= mip_gap < 1):
+        raise UsageError(f"--mip-gap must be in [0, 1), got {mip_gap}")
+    solver_version(solver)  # raises SolverUnavailable early (e.g. gurobipy missing)
+    t0 = time.perf_counter()
+    params = {"solver": solver, "time_limit_s": time_limit_s, "mip_gap": mip_gap, "objective": objective,
+              "formulation": "colgen" if formulation == "auto" else formulation, "threads": threads}
+    with interruptible():
+        if formulation == "compact":
+            info, placement, allocation = _run_compact(problem, objective, solver, time_limit_s, mip_gap, threads, seed, progress)
+        else:
+            info, placement, allocation = _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed, progress)
+    wall = time.perf_counter() - t0
+    info["time_s"] = wall
+    return Solution.create(problem, "milp", placement, allocation, parameters=params, wall_time_s=wall, seed=seed,
+                           solver=info)
+
+
+def _gap(value, bound):
+    if value is None or bound is None or not math.isfinite(bound):
+        return None
+    return abs(value - bound) / max(abs(value), 1e-9)
+
+
+def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed, progress):
+    from chaincomp.formulations.colgen import solve_colgen
+
+    r = solve_colgen(problem, objective=objective, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap,
+                     threads=threads, seed=seed, progress=progress)
+    if r.allocation is None:
+        if r.status == "interrupted":
+            raise ChaincompError("interrupted before any feasible design was found")
+        raise InfeasibleInstance(
+            "no feasible design found: GBP-CR + GCA fail for every c and the restricted integer master found none"
+            + (f" (the LP bound says at least {r.bound} job servers would be needed)" if r.bound is not None else "")
+        )
+    info = {
+        "name": solver,
+        "version": r.solver_version or solver_version(solver),
+        "status": r.status,
+        "objective": r.value,
+        "bound": r.bound,
+        "gap": 0.0 if r.proved_optimal else _gap(r.value, r.bound),
+        "rows": r.size.get("rows"),
+        "columns": r.size.get("columns"),
+        "integers": r.size.get("integers"),
+        "proved_optimal": bool(r.proved_optimal),
+        "formulation": "colgen",
+        "exact": True,
+        "bound_kind": "lower" if objective == "job-servers" else "upper",
+        "lp_bound": r.lp_bound,
+        "lp_converged": r.lp_converged,
+        "label": r.label,
+        "greedy_objective": r.greedy_value,
+        "phases": r.phases,
+    }
+    return info, r.placement, r.allocation
+
+
+def _run_compact(problem, objective, solver, time_limit_s, mip_gap, threads, seed, progress):
+    from chaincomp.formulations.bpca import solve_compact
+
+    pl, al, val, res = solve_compact(problem, objective, solver, time_limit_s=time_limit_s, mip_gap=mip_gap,
+                                     threads=threads, seed=seed, progress=progress, label="compact MILP")
+    if al is None:
+        if res.status == "interrupted":
+            raise ChaincompError("interrupted before any feasible design was found")
+        raise InfeasibleInstance(f"the compact MILP found no design ({res.status})")
+    proved = res.proved_optimal or (res.status == "optimal" and (mip_gap in (None, 0.0)))
+    bound = res.bound
+    if objective == "job-servers" and bound is not None:
+        bound = math.ceil(bound - 1e-6)
+    info = {
+        "name": res.solver,
+        "version": res.solver_version,
+        "status": res.status,
+        "objective": val,
+        "bound": bound,
+        "gap": 0.0 if proved else _gap(val, bound),
+        "rows": res.rows,
+        "columns": res.columns,
+        "integers": res.integers,
+        "proved_optimal": bool(proved),
+        "formulation": "compact",
+        "exact": True,
+        "bound_kind": "lower" if objective == "job-servers" else "upper",
+        "label": "compact exact MILP (SPEC §2.3)" + (", proved optimal" if proved else f", stopped: {res.status}"),
+        "nodes": res.nodes,
+    }
+    return info, pl, al
+
+
+@register("greedy-ilp", "GBP-CR placement at the tuned c + the optimal §2.2 cache allocation (MKP) over its chains")
+def solve_greedy_ilp(
+    problem: Problem,
+    cache_reservation: int | str | None = None,
+    tune: str | None = None,
+    solver: str | None = None,
+    time_limit_s: float | None = None,
+    mip_gap: float | None = None,
+    objective: str | None = None,
+    threads: int | None = None,
+    seed: int | None = 0,
+    progress: bool = False,
+    chains: str = "all",
+    variant: str = "memory",
+    **unsupported,
+) -> Solution:
+    """``chains``: ``all`` (every chain of the placement's DAG; falls back to GCA's if > 100 000) or
+    ``gca``. ``variant``: ``memory`` (per-server rows) or ``chain-cap`` (c_k ≤ GCA's c_k only)."""
+    from chaincomp.formulations.cache_allocation import all_chains, solve_allocation
+    from chaincomp.heuristics import tuning
+
+    objective, solver = _check_common("greedy-ilp", objective, solver, unsupported)
+    if chains not in ("all", "gca"):
+        raise UsageError(f"chains must be 'all' or 'gca', got {chains!r}")
+    if variant == "chain-cap" and chains != "gca":
+        chains = "gca"  # chain caps come from GCA
+    t0 = time.perf_counter()
+    if cache_reservation in (None, "auto"):
+        cand = tuning.tune(problem, score=tune or "lower").best
+    else:
+        cand = tuning.best_fixed(problem, int(cache_reservation))
+    placement = cand.greedy.placement
+    used_chains = "gca"
+    chain_list = list(cand.allocation.chains)
+    caps = list(cand.allocation.capacities)
+    if chains == "all":
+        try:
+            chain_list = all_chains(problem, placement)
+            used_chains = "all"
+            caps = None
+        except UsageError:
+            used_chains = "gca (the placement has more than 100000 chains)"
+    with interruptible():
+        alloc, res = solve_allocation(problem, placement, chain_list, variant=variant, caps=caps, objective=objective,
+                                      solver=solver, time_limit_s=time_limit_s or 60.0, mip_gap=mip_gap,
+                                      threads=threads, seed=seed, progress=progress, label="§2.2 ILP")
+    wall = time.perf_counter() - t0
+    info = res.summary()
+    info.update({"proved_optimal": res.proved_optimal, "formulation": "cache-allocation (SPEC §2.2)",
+                 "exact": False, "time_s": wall,
+                 "label": f"placement from GBP-CR at c = {cand.cache_reservation} (heuristic); allocation optimal over "
+                          f"{len(chain_list)} chains ({used_chains}), variant {variant}"})
+    params = {"cache_reservation": cand.cache_reservation, "tuned": cache_reservation in (None, "auto"),
+              "chains": used_chains, "variant": variant, "objective": objective, "solver": solver}
+    return Solution.create(problem, "greedy-ilp", placement, alloc, parameters=params, wall_time_s=wall, seed=seed,
+                           solver=info)
