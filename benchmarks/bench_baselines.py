@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from chaincomp import methods
-from chaincomp.experiments.setups import bloom_problem
+from chaincomp.experiments.runs import bloom_problem
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -13,8 +13,9 @@ optional PNG figure):
 - ``testbed`` — the 9-server LLaMA-2-7B setup with the first 1000 Azure-trace requests: proposed vs
   PETALS vs BPRR vs JFFC-only (Table I).
 
-Modules: :mod:`.setups` (instances), :mod:`.compare` (method → simulation), :mod:`.runs` (the
-experiments), :mod:`.output` (CSV/JSON/PNG).
+Modules: :mod:`.runs` (the experiments; instances come from :mod:`chaincomp.instances.generators`,
+families ``bloom`` and ``mig``, with RIPE Atlas RTTs from :mod:`chaincomp.instances.network`),
+:mod:`.compare` (method → simulation), :mod:`.output` (CSV/JSON/PNG).
 """
 
 from chaincomp.experiments.output import ExperimentResult  # noqa: F401

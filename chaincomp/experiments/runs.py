@@ -2,8 +2,18 @@
 
 Every experiment takes ``quick`` (a small variant for CI), ``seed``, ``data_dir`` (the folder with the
 RIPE Atlas file and the Azure trace) and a few experiment-specific options, and returns an
-:class:`~chaincomp.experiments.output.ExperimentResult`. Seeds: instance r of a sweep uses
-``seed + r`` (topology, η draw); the arrival/size streams of replication r use the simulator's
+:class:`~chaincomp.experiments.output.ExperimentResult`.
+
+Instances come from the instance generators (:mod:`chaincomp.instances.generators`, families
+``bloom`` for SPEC §6.1 and ``mig`` for §6.2) on the RIPE Atlas network of
+:class:`chaincomp.instances.network.RipeNetwork` (one construction for the whole toolkit: access
+latency = 0.3 × an anchor's median sample, RTT = access_i + access_j + 0.01 ms/km × distance), so
+``chaincomp generate bloom --seed S --rtt-data …/ripe_atlas_eu_rtt.csv`` writes the same instances
+the experiments use (instance r of a run is generator ``index`` r).
+
+Seeds: instance r of a sweep is ``bloom`` with (``seed``, index r) — the same orchestrator and
+server anchors in every (J, η) cell of run r (common random numbers across cells; the η draw picks
+which servers are high-performance); the arrival/size streams of replication r use the simulator's
 ``SeedSequence(seed).spawn`` scheme (common random numbers across methods).
 """
 
@@ -11,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +30,32 @@ from chaincomp.errors import ChaincompError, UsageError
 from chaincomp.experiments.output import ExperimentResult
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+RIPE_FILE = "ripe_atlas_eu_rtt.csv"
+TRACE_FILE = "azure_llm_inference_2023_code.csv"
+
+
+@lru_cache(maxsize=4)
+def _ripe(data_dir: str):
+    """The RIPE Atlas network of ``data_dir`` (parsed once per process)."""
+    from chaincomp.instances.network import load_network
+
+    return load_network(Path(data_dir) / RIPE_FILE)
+
+
+def bloom_problem(data_dir: str, num_servers: int = 20, eta: float = 0.2, arrival_rate: float = 0.2,
+                  seed: int = 0, index: int = 0):
+    """SPEC §6.1 instance: generator family ``bloom`` on the RIPE Atlas anchors of ``data_dir``."""
+    from chaincomp.instances.generators import generate_problem
+
+    return generate_problem("bloom", seed=seed, index=index, network=_ripe(str(data_dir)),
+                            servers=num_servers, eta=eta, rate=arrival_rate)
+
+
+def testbed_problem(data_dir: str, arrival_rate: float = 2.57, seed: int = 0):
+    """SPEC §6.2 instance: generator family ``mig`` on the RIPE Atlas anchors of ``data_dir``."""
+    from chaincomp.instances.generators import generate_problem
+
+    return generate_problem("mig", seed=seed, index=0, network=_ripe(str(data_dir)), rate=arrival_rate)
 
 
 def _data(data_dir) -> str:
@@ -39,7 +76,6 @@ def _progress(cb, msg):
 # ------------------------------------------------------------------------------------------------
 def run_placement(quick: bool = False, seed: int = 0, data_dir=None, cache_reservation: int = 7,
                   num_random: int | None = None, num_servers: int = 20, on_progress=None, **_):
-    from chaincomp.experiments.setups import bloom_problem
     from chaincomp.heuristics.gbp_cr import gbp_cr
     from chaincomp.heuristics.random_placement import random_placements
 
@@ -50,7 +86,7 @@ def run_placement(quick: bool = False, seed: int = 0, data_dir=None, cache_reser
     rows = []
     for eta, label in ((0.0, "homogeneous"), (0.2, "heterogeneous")):
         for r in range(instances):
-            p = bloom_problem(d, num_servers, eta, 0.2, seed + r)
+            p = bloom_problem(d, num_servers, eta, 0.2, seed, index=r)
             g = gbp_cr(p, c)
             rand = [x.surrogate for x in random_placements(p, c, n_rand, seed + 1000 * r)]
             feas = [x for x in rand if math.isfinite(x)]
@@ -96,7 +132,6 @@ def _plot_placement(res, d):
 # ------------------------------------------------------------------------------------------------
 def run_allocation(quick: bool = False, seed: int = 0, data_dir=None, cache_reservation: int = 7,
                    num_servers: int = 20, solver: str = "highs", time_limit_s: float = 10.0, on_progress=None, **_):
-    from chaincomp.experiments.setups import bloom_problem
     from chaincomp.formulations.cache_allocation import solve_allocation
     from chaincomp.heuristics.gbp_cr import gbp_cr
     from chaincomp.heuristics.gca import gca
@@ -160,7 +195,6 @@ def _plot_allocation(res, d):
 def run_dispatch(quick: bool = False, seed: int = 0, data_dir=None, cache_reservation: int = 7,
                  num_servers: int = 20, jobs: int | None = None, replications: int | None = None, on_progress=None, **_):
     from chaincomp.analysis.bounds import jffc_bounds
-    from chaincomp.experiments.setups import bloom_problem
     from chaincomp.heuristics.gbp_cr import gbp_cr
     from chaincomp.heuristics.gca import gca
     from chaincomp.sim.runner import simulate
@@ -223,7 +257,6 @@ def _plot_dispatch(res, d):
 # ------------------------------------------------------------------------------------------------
 def run_tuning(quick: bool = False, seed: int = 0, data_dir=None, num_servers: int = 20, jobs: int | None = None,
                on_progress=None, **_):
-    from chaincomp.experiments.setups import bloom_problem
     from chaincomp.heuristics import tuning
     from chaincomp.sim.runner import simulate
 
@@ -302,7 +335,6 @@ def run_overall(quick: bool = False, seed: int = 0, data_dir=None, runs: int | N
                 servers=None, fractions=None, arrival_rate: float = 0.2, cache_reservation: int | None = None,
                 methods=("proposed", "petals", "bprr"), on_progress=None, **_):
     from chaincomp.experiments.compare import run_method
-    from chaincomp.experiments.setups import bloom_problem
     from chaincomp.sim.runner import make_streams
 
     d = _data(data_dir)
@@ -318,7 +350,7 @@ def run_overall(quick: bool = False, seed: int = 0, data_dir=None, runs: int | N
             errors = {m: 0 for m in methods}
             place_t = {m: [] for m in methods}
             for r in range(R):
-                p = bloom_problem(d, J, eta, arrival_rate, seed + 1000 * J + int(round(100 * eta)) * 37 + r)
+                p = bloom_problem(d, J, eta, arrival_rate, seed, index=r)
                 st = make_streams(p, n, seed + r, 0, "exp")
                 for m in methods:
                     mr = run_method(p, m, [st], "exp", warm, seed=seed + r, cache_reservation=cache_reservation)
@@ -384,7 +416,6 @@ def run_testbed(quick: bool = False, seed: int = 0, data_dir=None, requests: int
                 arrival_rate: float | None = None, service: str = "length", cache_reservation: int | None = None,
                 methods=("petals", "bprr", "jffc-only", "proposed"), on_progress=None, **_):
     from chaincomp.experiments.compare import method_info, run_method
-    from chaincomp.experiments.setups import TRACE_FILE, testbed_problem
     from chaincomp.sim import arrivals as arr
     from chaincomp.sim.runner import make_streams
 
