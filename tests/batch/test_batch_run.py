@@ -61,6 +61,20 @@ def assert_all_verify(records) -> None:
             assert verify_solution(sol) == [], r["task_id"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _restore_method_registry():
+    """The test-only methods get registered in this process too (Dask threads, CLI checks): remove
+    them afterwards so other test modules see the real registry."""
+    from chaincomp import methods
+    from chaincomp.batch import worker
+
+    before = dict(methods.available())  # load the built-in providers first
+    yield
+    methods._REGISTRY.clear()
+    methods._REGISTRY.update(before)
+    worker._loaded_providers.discard(PROVIDER)
+
+
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
     """Instances + manifest + a clean run on the local pool with 2 workers (shared by the tests)."""
