@@ -294,7 +294,7 @@ def solve_colgen(
         return jobs and inc_value is not None and int_bound is not None and inc_value <= int_bound
 
     solver_version = ""
-    size: dict = {}
+    size: dict = {"rows": master.nrows, "columns": master.ncols, "integers": 0, "model": "LP master (column generation)"}
     proved = done()
     exact_master = False
 
@@ -308,7 +308,7 @@ def solve_colgen(
             pass
         res = solve(model, solver, opts)
         solver_version = res.solver_version
-        size = {"rows": res.rows, "columns": res.columns, "integers": res.integers}
+        size = {"rows": res.rows, "columns": res.columns, "integers": res.integers, "model": label}
         if res.has_solution:
             pl, al, val = decode(res.values)
             if inc_value is None or (val < inc_value - 1e-9 if jobs else val > inc_value + 1e-12):

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from chaincomp.solvers.base import STOP
+
 
 @numba.njit(cache=True)
 def _shortest(seg_server, seg_first, seg_last, seg_slots, seg_pi, by_end_start, by_end_order, tau_c, tau_p, theta, L):  # pragma: no cover
@@ -211,7 +213,7 @@ def elementary_best(pricer: Pricer, pi: np.ndarray, weight: float, jobs: bool, c
     while stack:
         path, e, T, P, used = stack.pop()
         nodes += 1
-        if nodes > node_limit:
+        if nodes > node_limit or (nodes % 2048 == 0 and STOP.requested):
             found.sort(key=lambda t: t[0])
             return [(p, T_, P_) for _, p, T_, P_ in found[:count]], False
         if e == L:
