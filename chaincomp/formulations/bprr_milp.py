@@ -38,7 +38,7 @@ Servers j ∈ 𝒥, a source s (the dummy j₀: a = 0, m = 1) and a sink t (j_{J
 * Symmetry breaking (valid: requests are interchangeable): T_r ≤ T_{r+1}.
 
 Size: |R|·(J+1)² routing binaries and as many continuous products, J·(L+1) placement binaries —
-small instances only (:data:`MAX_ROUTING_BINARIES`).
+small instances only (:func:`check_size`: J ≤ 6, L ≤ 16, |R|·(J+1)² ≤ 250).
 
 Routing ILP for a fixed placement (:func:`build_routing_ilp`, "(19)")
 ---------------------------------------------------------------------
@@ -68,8 +68,12 @@ from chaincomp.errors import InfeasibleInstance, UsageError
 from chaincomp.problem import Problem
 from chaincomp.solvers import MilpModel, SolveResult, solve
 
-#: size limit of the exact MILP: |R|·(J+1)² per-request routing binaries
-MAX_ROUTING_BINARIES = 2000
+#: size limits of the exact MILP (its big-M LP bound is weak: measured with HiGHS on this machine,
+#: J = 4, L = 4, |R| = 4 takes ~9 s, J = 5, L = 6, |R| = 4 ~26 s, J = 6, L = 8, |R| = 5 stops at 60 s with a
+#: 57 % gap): at most MAX_SERVERS servers, MAX_BLOCKS blocks and |R|·(J+1)² ≤ MAX_ROUTING_BINARIES
+MAX_SERVERS = 6
+MAX_BLOCKS = 16
+MAX_ROUTING_BINARIES = 250
 #: and of the fixed-placement per-request ILP: |R|·|edges|
 MAX_FIXED_BINARIES = 200_000
 FORMULATIONS = ("per-request", "aggregated")
@@ -82,14 +86,15 @@ def _slots_by_count(problem: Problem) -> np.ndarray:
 
 
 def check_size(problem: Problem, num_requests: int) -> None:
-    """UsageError when the exact MILP would exceed :data:`MAX_ROUTING_BINARIES`."""
-    J = problem.num_servers
+    """UsageError when the instance is beyond the exact MILP's size limits (module constants)."""
+    J, L = problem.num_servers, problem.num_blocks
     n = int(num_requests) * (J + 1) ** 2
-    if n > MAX_ROUTING_BINARIES:
+    if J > MAX_SERVERS or L > MAX_BLOCKS or n > MAX_ROUTING_BINARIES:
         raise UsageError(
-            f"BPRR's exact MILP is for small instances: |R|·(J+1)² = {num_requests}·{J + 1}² = {n} routing binaries "
-            f"exceeds the limit {MAX_ROUTING_BINARIES} (e.g. J = 5 allows |R| ≤ {MAX_ROUTING_BINARIES // 36}); "
-            f"use method 'bprr' (heuristic) or 'bprr-ilp' (its placement + the exact routing ILP)"
+            f"BPRR's exact MILP is for small instances: at most {MAX_SERVERS} servers, {MAX_BLOCKS} blocks and "
+            f"|R|·(J+1)² ≤ {MAX_ROUTING_BINARIES} routing binaries; this one has J = {J}, L = {L}, "
+            f"|R|·(J+1)² = {num_requests}·{J + 1}² = {n}. Use method 'bprr' (heuristic) or 'bprr-ilp' "
+            f"(its placement + the exact routing ILP (19)), or a smaller |R| (option design_concurrency)"
         )
 
 
