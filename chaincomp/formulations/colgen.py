@@ -178,7 +178,7 @@ def solve_colgen(
     seed: int | None = None,
     progress: bool = False,
     enum_limit: int = 60_000,
-    elem_nodes: int = 300_000,
+    elem_nodes: int = 3_000_000,
     start: GreedyStart | None = None,
 ) -> ColgenResult:
     """Run the algorithm of the module docstring within ``time_limit_s`` (wall clock, all phases)."""
@@ -252,7 +252,7 @@ def solve_colgen(
         if not improving and relaxed_best < -1e-9:
             # the relaxed pricing only finds chains that repeat a server: price simple chains exactly
             improving, complete = elementary_best(pricer, pi, weight, jobs, node_limit=elem_nodes,
-                                                  threshold=-1e-9)
+                                                  threshold=-1e-9, deadline=cg_deadline)
             elem_calls += 1
             if not improving:
                 converged = complete

@@ -14,6 +14,8 @@ model is built.
 
 from __future__ import annotations
 
+import time
+
 import numba
 import numpy as np
 
@@ -186,13 +188,14 @@ class Pricer:
 
 
 def elementary_best(pricer: Pricer, pi: np.ndarray, weight: float, jobs: bool, count: int = 8,
-                    node_limit: int = 300_000, threshold: float = -1e-9):
+                    node_limit: int = 2_000_000, threshold: float = -1e-9, deadline: float | None = None):
     """Exact pricing over *simple* chains (no server twice) by depth-first branch and bound.
 
     Minimises rc = 1 − weight/T + P (``jobs``) or −(1/T − P) (throughput), returns
     (best chains with rc < ``threshold`` — up to ``count``, sorted —, complete flag). When complete
     and no chain is returned, no simple chain has rc < ``threshold`` (column generation converged). The completion bound uses the relaxed (non-elementary) minimum time and
-    price to the last block, so pruning never loses a chain.
+    price to the last block, so pruning never loses a chain. ``node_limit`` counts successor
+    examinations (work), ``deadline`` is a ``time.perf_counter()`` value.
     """
     segs = pricer.segs
     L = pricer.L
@@ -212,8 +215,8 @@ def elementary_best(pricer: Pricer, pi: np.ndarray, weight: float, jobs: bool, c
     stack = [((), 0, 0.0, 0.0, frozenset())]
     while stack:
         path, e, T, P, used = stack.pop()
-        nodes += 1
-        if nodes > node_limit or (nodes % 2048 == 0 and STOP.requested):
+        nodes += 1 + len(succ[e])
+        if nodes > node_limit or STOP.requested or (deadline is not None and time.perf_counter() > deadline):
             found.sort(key=lambda t: t[0])
             return [(p, T_, P_) for _, p, T_, P_ in found[:count]], False
         if e == L:
