@@ -54,19 +54,37 @@ def gbp_cr(problem: Problem, c: int) -> GreedyPlacement:
     """Run Algorithm 1 for cache reservation ``c`` ≥ 1 and return the placement and K(c)."""
     if c < 1:
         raise ValueError("cache reservation c must be ≥ 1")
-    L = problem.num_blocks
     m_c, t_c, amortized = amortized_times(problem, c)
+    return chain_cut(problem, c, np.argsort(amortized, kind="stable"), m_c, t_c)
+
+
+def chain_cut(
+    problem: Problem,
+    c: int,
+    order,
+    m_c: np.ndarray | None = None,
+    t_c: np.ndarray | None = None,
+) -> GreedyPlacement:
+    """Algorithm 1's chain-cutting loop over servers in the given ``order``.
+
+    GBP-CR passes the order of increasing t̃_j(c); the random-placement baseline (SPEC §6.1) passes
+    a random permutation. Servers with m_j(c) = 0 are skipped.
+    """
+    if c < 1:
+        raise ValueError("cache reservation c must be ≥ 1")
+    if m_c is None or t_c is None:
+        m_c, t_c, _ = amortized_times(problem, c)
+    L = problem.num_blocks
     target = problem.arrival_rate / (problem.target_load * c)
     J = problem.num_servers
     first = np.zeros(J, dtype=np.int64)
     count = np.zeros(J, dtype=np.int64)
-    order = np.argsort(amortized, kind="stable")
     a, nu, T, chains = 1, 0.0, 0.0, 0
     m_list, t_list = m_c.tolist(), t_c.tolist()
-    for j in order.tolist():
+    for j in np.asarray(order).tolist():
         mj = m_list[j]
         if mj == 0:
-            break  # sorted: every later server has m_j(c) = 0 too (t̃ = ∞)
+            continue
         first[j] = min(a, L - mj + 1)
         count[j] = mj
         T += t_list[j]

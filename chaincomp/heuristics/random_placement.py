@@ -11,38 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from chaincomp.core.placement import Placement
-from chaincomp.heuristics.gbp_cr import GreedyPlacement, amortized_times
+from chaincomp.heuristics.gbp_cr import GreedyPlacement, chain_cut
 from chaincomp.problem import Problem
-
-
-def chain_cut(problem: Problem, c: int, order) -> GreedyPlacement:
-    """Alg. 1's loop over the given server order (servers with m_j(c) = 0 are skipped)."""
-    if c < 1:
-        raise ValueError("cache reservation c must be ≥ 1")
-    L, J = problem.num_blocks, problem.num_servers
-    m_c, t_c, _ = amortized_times(problem, c)
-    target = problem.arrival_rate / (problem.target_load * c)
-    first = np.zeros(J, dtype=np.int64)
-    count = np.zeros(J, dtype=np.int64)
-    a, nu, T, chains = 1, 0.0, 0.0, 0
-    for j in order:
-        j = int(j)
-        mj = int(m_c[j])
-        if mj == 0:
-            continue
-        first[j] = min(a, L - mj + 1)
-        count[j] = mj
-        T += float(t_c[j])
-        a = min(a + mj - 1, L) + 1
-        if a > L:
-            nu += 1.0 / T
-            chains += 1
-            if nu >= target:
-                return GreedyPlacement(c, Placement(first, count), chains, nu, True)
-            a, T = 1, 0.0
-    reason = f"random order: {chains} chains give group rate {nu:.4g} < λ/(ρ̄c) = {target:.4g}"
-    return GreedyPlacement(c, Placement(first, count), chains, nu, False, reason)
 
 
 def random_placement(problem: Problem, c: int, seed: int = 0) -> GreedyPlacement:

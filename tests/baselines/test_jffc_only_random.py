@@ -8,7 +8,7 @@ from chaincomp.core.verify import verify_solution
 from chaincomp.errors import InfeasibleInstance, UsageError
 from chaincomp.heuristics.gbp_cr import gbp_cr
 from chaincomp.heuristics.jffc_only import jffc_only_allocation
-from chaincomp.heuristics.random_placement import chain_cut, random_placements
+from chaincomp.heuristics.random_placement import random_placements
 from chaincomp.problem import Problem
 from tests.conftest import worked_example_problem
 
@@ -29,17 +29,6 @@ def test_jffc_only_capacities_by_hand():
 def test_jffc_only_infeasible_on_worked_example():
     with pytest.raises(InfeasibleInstance):
         methods.run("jffc-only", worked_example_problem())
-
-
-def test_chain_cut_in_gbp_cr_order_equals_gbp_cr():
-    p = worked_example_problem()
-    g = gbp_cr(p, 1)
-    from chaincomp.heuristics.gbp_cr import amortized_times
-
-    order = np.argsort(amortized_times(p, 1)[2], kind="stable")
-    c = chain_cut(p, 1, order)
-    assert (c.placement.first_block == g.placement.first_block).all()
-    assert c.num_chains == g.num_chains
 
 
 def test_random_placements_feasible_and_not_better_than_gbp_cr_homogeneous():
