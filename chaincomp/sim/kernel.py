@@ -136,6 +136,25 @@ def _key(policy, k, Z, Q, cap, mu):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
+def _service(size, lin, lout, coef, j, k):  # pragma: no cover - compiled
+    """Service time of job j on chain k: size × (c₀ + c₁·l_in + c₂·max(l_out − 1, 0) + c₃·l_out)."""
+    d = lout[j] - 1.0
+    if d < 0.0:
+        d = 0.0
+    return size[j] * (coef[k, 0] + coef[k, 1] * lin[j] + coef[k, 2] * d + coef[k, 3] * lout[j])
+
+
+@numba.njit(cache=True)
+def _claim_slot(off, slot_job, job_slot, k, j):  # pragma: no cover - compiled
+    """Give job j the first free job-server slot of chain k (migration bookkeeping)."""
+    for q in range(off[k], off[k + 1]):
+        if slot_job[q] < 0:
+            slot_job[q] = j
+            job_slot[j] = q
+            return
+
+
+@numba.njit(cache=True)
 def chain_dispatch_kernel(policy, arrival, size, lin, lout, u, coef, cap, mu, warmup):  # pragma: no cover - compiled
     """Simulate ``policy`` (code from POLICY_CODES) over n jobs and K chains.
 
@@ -253,19 +272,11 @@ def chain_dispatch_kernel(policy, arrival, size, lin, lout, u, coef, cap, mu, wa
                 dispatch[j] = now
                 seg_start[j] = now
                 chain[j] = k
-                lo = lout[j]
-                d = lo - 1.0
-                if d < 0.0:
-                    d = 0.0
-                completion[j] = now + size[j] * (coef[k, 0] + coef[k, 1] * lin[j] + coef[k, 2] * d + coef[k, 3] * lo)
+                completion[j] = now + _service(size, lin, lout, coef, j, k)
                 seq += 1
                 hsize = _heap_push(ht, hs, hj, hv, hsize, completion[j], seq, j, version[j])
                 if migrate:
-                    for q in range(off[k], off[k + 1]):
-                        if slot_job[q] < 0:
-                            slot_job[q] = j
-                            job_slot[j] = q
-                            break
+                    _claim_slot(off, slot_job, job_slot, k, j)
                     if Z[k] == 1:
                         _tree_update(bkey, bpos, P, k, -float(k))
                 if policy == 2:
@@ -294,12 +305,8 @@ def chain_dispatch_kernel(policy, arrival, size, lin, lout, u, coef, cap, mu, wa
                         s = t0
                     if now - s > 0.0:
                         busy[l] += now - s
-                    lo = lout[jj]
-                    d = lo - 1.0
-                    if d < 0.0:
-                        d = 0.0
-                    s_old = size[jj] * (coef[l, 0] + coef[l, 1] * lin[jj] + coef[l, 2] * d + coef[l, 3] * lo)
-                    s_new = size[jj] * (coef[k, 0] + coef[k, 1] * lin[jj] + coef[k, 2] * d + coef[k, 3] * lo)
+                    s_old = _service(size, lin, lout, coef, jj, l)
+                    s_new = _service(size, lin, lout, coef, jj, k)
                     remaining = (completion[jj] - now) / s_old
                     completion[jj] = now + remaining * s_new
                     slot_job[job_slot[jj]] = -1
@@ -308,11 +315,7 @@ def chain_dispatch_kernel(policy, arrival, size, lin, lout, u, coef, cap, mu, wa
                         _tree_update(bkey, bpos, P, l, INF)
                     _tree_update(key, pos, P, l, _key(policy, l, Z, Q, cap, mu))
                     Z[k] += 1
-                    for q in range(off[k], off[k + 1]):
-                        if slot_job[q] < 0:
-                            slot_job[q] = jj
-                            job_slot[jj] = q
-                            break
+                    _claim_slot(off, slot_job, job_slot, k, jj)
                     if Z[k] == 1:
                         _tree_update(bkey, bpos, P, k, -float(k))
                     chain[jj] = k
@@ -349,19 +352,11 @@ def chain_dispatch_kernel(policy, arrival, size, lin, lout, u, coef, cap, mu, wa
                 dispatch[i] = now
                 seg_start[i] = now
                 chain[i] = k
-                lo = lout[i]
-                d = lo - 1.0
-                if d < 0.0:
-                    d = 0.0
-                completion[i] = now + size[i] * (coef[k, 0] + coef[k, 1] * lin[i] + coef[k, 2] * d + coef[k, 3] * lo)
+                completion[i] = now + _service(size, lin, lout, coef, i, k)
                 seq += 1
                 hsize = _heap_push(ht, hs, hj, hv, hsize, completion[i], seq, i, version[i])
                 if migrate:
-                    for q in range(off[k], off[k + 1]):
-                        if slot_job[q] < 0:
-                            slot_job[q] = i
-                            job_slot[i] = q
-                            break
+                    _claim_slot(off, slot_job, job_slot, k, i)
                     if Z[k] == 1:
                         _tree_update(bkey, bpos, P, k, -float(k))
                 if policy == 2:
