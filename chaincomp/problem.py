@@ -132,6 +132,30 @@ class Problem:
             target_load=self.target_load if target_load is None else float(target_load),
         )
 
+    def with_time_scale(self, factor: float) -> "Problem":
+        """A copy with every service-time constant (τ^c, τ^p and the timing model behind them)
+        multiplied by ``factor`` — for sensitivity studies, e.g. when measured times exceed the
+        SPEC §1.1 model's."""
+        if not factor > 0:
+            raise ValueError(f"time scale must be > 0, got {factor}")
+        timing = self.timing
+        if timing is not None:
+            timing = replace(
+                timing,
+                rtt_s=timing.rtt_s * factor,
+                prefill_s_per_token=timing.prefill_s_per_token * factor,
+                decode_s_per_token=timing.decode_s_per_token * factor,
+                block_overhead_s=timing.block_overhead_s * factor,
+                comm_overhead_s=timing.comm_overhead_s * factor,
+            )
+        return replace(
+            self,
+            tau_comm_s=self.tau_comm_s * factor,
+            tau_comp_s=self.tau_comp_s * factor,
+            timing=timing,
+            meta={**self.meta, "time_scale": factor * self.meta.get("time_scale", 1.0)},
+        )
+
     def subset(self, servers: np.ndarray | list[int]) -> "Problem":
         """A copy restricted to the given server indices (in that order)."""
         idx = np.asarray(servers, dtype=int)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from chaincomp.cli import common
 from chaincomp.cli.app import app
+from chaincomp.errors import UsageError
 
 
 def _cell(v) -> str:
@@ -25,6 +26,26 @@ def _cell(v) -> str:
     return str(v)
 
 
+def _result_table(title: str, columns, rows, width: int) -> Table:
+    """Rows × columns; transposed (one column per row, e.g. per method) when too wide to read."""
+    too_wide = sum(max(len(h), 7) + 3 for _, h in columns) > width
+    if too_wide and len(rows) <= 8:
+        key, label = columns[0]
+        table = Table(title=title)
+        table.add_column(label)
+        for r in rows:
+            table.add_column(_cell(r.get(key)), justify="right")
+        for k, header in columns[1:]:
+            table.add_row(header, *[_cell(r.get(k)) for r in rows])
+        return table
+    table = Table(title=title)
+    for _, header in columns:
+        table.add_column(header, overflow="fold")
+    for r in rows:
+        table.add_row(*[_cell(r.get(k)) for k, _ in columns])
+    return table
+
+
 @app.command()
 def experiment(
     name: Annotated[str, typer.Argument(help="placement | allocation | dispatch | tuning | overall | testbed")],
@@ -37,6 +58,7 @@ def experiment(
     jobs: Annotated[Optional[int], typer.Option("--jobs", help="overall/dispatch/tuning: jobs per simulation run.")] = None,
     requests: Annotated[Optional[int], typer.Option("--requests", help="testbed: first N trace requests (default 1000; quick 200).")] = None,
     cache_reservation: Annotated[Optional[int], typer.Option("--cache-reservation", "-c", help="Fix c (placement/allocation/dispatch default 7; overall/testbed default: tuned).")] = None,
+    service_scale: Annotated[Optional[float], typer.Option("--service-scale", help="testbed: multiply every τ constant (sensitivity study; 1 = the SPEC §1.1 model).")] = None,
     as_json: common.JsonOpt = False,
 ) -> None:
     """Reproduce one experiment of the paper's evaluation and print its table.
@@ -57,6 +79,12 @@ def experiment(
         opts["requests"] = requests
     if cache_reservation is not None:
         opts["cache_reservation"] = cache_reservation
+    if service_scale is not None:
+        if name != "testbed":
+            raise UsageError("--service-scale applies to the testbed experiment only")
+        if service_scale <= 0:
+            raise UsageError(f"--service-scale must be > 0, got {service_scale}")
+        opts["service_scale"] = service_scale
     if as_json:
         res = experiments.run(name, **opts)
     else:
@@ -69,12 +97,7 @@ def experiment(
 
         typer.echo(json.dumps(res.to_dict(), indent=2, allow_nan=False))
         return
-    table = Table(title=res.title)
-    for _, header in res.columns:
-        table.add_column(header, overflow="fold")
-    for r in res.rows:
-        table.add_row(*[_cell(r.get(k)) for k, _ in res.columns])
-    common.console.print(table)
+    common.console.print(_result_table(res.title, res.columns, res.rows, common.console.width))
     for key, rows in res.extra_tables.items():
         if rows:
             t2 = Table(title=key)

@@ -414,7 +414,7 @@ def _plot_overall(res, d):
 # ------------------------------------------------------------------------------------------------
 def run_testbed(quick: bool = False, seed: int = 0, data_dir=None, requests: int | None = None,
                 arrival_rate: float | None = None, service: str = "length", cache_reservation: int | None = None,
-                methods=("petals", "bprr", "jffc-only", "proposed"), on_progress=None, **_):
+                methods=("petals", "bprr", "jffc-only", "proposed"), service_scale: float = 1.0, on_progress=None, **_):
     from chaincomp.experiments.compare import method_info, run_method
     from chaincomp.sim import arrivals as arr
     from chaincomp.sim.runner import make_streams
@@ -424,6 +424,8 @@ def run_testbed(quick: bool = False, seed: int = 0, data_dir=None, requests: int
     trace = arr.load_trace(Path(d) / TRACE_FILE, first=n)
     lam = 2.57 if arrival_rate is None else float(arrival_rate)
     p = testbed_problem(d, arrival_rate=lam, seed=seed)
+    if service_scale != 1.0:  # sensitivity: every τ constant × service_scale (Problem.with_time_scale)
+        p = p.with_time_scale(service_scale)
     st = make_streams(p, n, seed, 0, service, trace=trace)
     rows, infos = [], {}
     for m in methods:
@@ -454,6 +456,7 @@ def run_testbed(quick: bool = False, seed: int = 0, data_dir=None, requests: int
             ("gain_mean_response_vs_petals", "gain resp vs PETALS"),
             ("gain_mean_waiting_vs_petals", "gain wait vs PETALS")]
     meta = {"requests": n, "trace": trace.source, "design_arrival_rate": lam, "service": service, "seed": seed,
+            "service_scale": service_scale,
             "instance": {"servers": list(p.server_ids), "memory_gb": p.memory_gb.tolist(),
                          "tau_comm_s": p.tau_comm_s.tolist(), "tau_comp_s": p.tau_comp_s.tolist(),
                          **{k: v for k, v in p.meta.items() if k != "model"}},
