@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -46,6 +47,8 @@ def run(J: int, L: int, limit: float) -> dict:
         "bound": bound, "gap": s["gap"], "greedy": g.job_servers,
         "greedy_gap": (g.job_servers - bound) / g.job_servers if bound is not None else None,
         "lp_bound": s.get("lp_bound"), "cg_columns": s["phases"].get("columns"),
+        "lp_converged": s.get("lp_converged"), "colgen_s": s["phases"].get("colgen_s"),
+        "incumbent_source": s.get("incumbent_source"),
     }
 
 
@@ -58,6 +61,7 @@ def main() -> None:
     sizes = SIZES[:2] if args.quick else SIZES
     limit = args.time_limit or (10.0 if args.quick else 60.0)
     rows = []
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{'J×L':>6} {'seed':>4} {'rows':>6} {'cols':>6} {'ints':>6} {'status':>11} {'time s':>7} "
           f"{'milp':>5} {'bound':>6} {'gap':>6} {'greedy':>6} {'greedy gap':>10}")
     for J, L in sizes:
@@ -68,6 +72,11 @@ def main() -> None:
         print(f"{r['size']:>6} {r['seed']:>4} {r['rows']!s:>6} {r['columns']!s:>6} {r['integers']!s:>6} "
               f"{r['status']:>11} {r['time_s']:>7} {r['milp']:>5} {r['bound']!s:>6} {gap:>6} {r['greedy']:>6} {ggap:>10}",
               flush=True)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for r in rows:
+        print(f"  {r['size']}: LP bound {r['lp_bound']}, column generation "
+              f"{'converged' if r['lp_converged'] else 'not converged'} in {r['colgen_s']:.2f} s "
+              f"({r['cg_columns']} columns); incumbent from {r['incumbent_source']}")
     if args.json:
         print(json.dumps(rows, indent=2))
 

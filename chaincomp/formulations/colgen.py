@@ -15,23 +15,34 @@ Exactness: an integer solution picks at most one range per server (y), and a cha
 capacity only through chosen segments (S_σ y_σ = 0 otherwise); a chain visiting two segments of one
 server needs two ranges for that server and is therefore impossible. So integer solutions are
 exactly the placements + allocations of (5). ``objective="throughput"``: max Σ μ_k x_k, no rate row.
+Only *simple* chains (no server twice) enter the master; they are the only ones that can carry
+integer capacity, and they give a stronger LP bound than all chains.
 
-Algorithm
----------
+Algorithm (wall-clock budget T = ``time_limit_s`` for everything)
+-----------------------------------------------------------------
 1. Greedy warm start: GBP-CR + GCA for every c (truncated to the job servers needed); its chains
    seed the column pool and its value is the first incumbent (so the result is never worse).
-2. Column generation on the LP relaxation. Pricing minimises 1 − π_R/T + Σ π_σ b (or maximises
-   1/T − Σ π_σ b for throughput) exactly, through the lower convex hull of (T, Σπb) (see
-   :meth:`.pricing.Pricer.hull`). Segment rows enter the master lazily (an absent row has dual 0,
-   which is dual-feasible). Every iteration gives a *valid* lower bound (Farley):
-   z_RMP / (1 − min(0, rc_min)); for throughput the upper bound z_RMP + max(0, rc_max)·X̄ with
-   X̄ = Σ_j max_σ S_σ / L ≥ Σ x. The integer bound is ⌈·⌉ of the job-server bound.
-3. Price-and-branch: the integer master over the generated columns (restricted: labelled so).
-4. Reduced-cost column enumeration (job-server objective, after CG converged): with dual-feasible
-   duals π' and LP value z', any solution better than the incumbent UB uses only chains with
-   reduced cost ≤ UB − 1 − z'. All such chains are enumerated (DFS with completion bounds); if there
-   are at most ``enum_limit`` of them, the integer master over them is *exact* for the whole problem,
-   and proving it optimal proves the design optimal.
+2. Column generation on the LP relaxation, until converged or ``cg_share``·T (default 50 %).
+   Pricing (:mod:`.pricing`, numba): the relaxed hull pricing (a server may repeat) and the exact
+   elementary branch and bound over simple chains, every iteration. Segment rows enter the master
+   lazily (an absent row has dual 0). **Valid bound at every iteration** (Lagrangian / Farley): with
+   the row duals (π_R, π ≥ 0, u_j ≥ max_σ S_σ π_σ so that every y column is dual feasible) and γ =
+   max(1, 1 − rc_min), where rc_min is the exact elementary minimum reduced cost (or the relaxed one,
+   a lower bound on it, if the exact search was cut short), (π_R, π, u)/γ is dual feasible for the
+   LP over *all* columns, so (λ/ρ̄ · π_R − Σ_j u_j)/γ ≤ LP* ≤ OPT; the integer bound is its ceiling.
+   Throughput (max): Σ_j u_j + max(0, −rc_min)·X̄ ≥ OPT with X̄ = Σ_j max_σ S_σ / L ≥ Σ x
+   (each job server holds L slots).
+3. Incumbents (restricted: labelled so) —
+   a. price-and-branch: the integer master over the generated columns (HiGHS/Gurobi MIP);
+   b. diving: fix the most-used segment of the LP (all y ≥ 0.99 at once), forbid the server's other
+      segments, re-run column generation under the fixings, repeat until the placement is integral;
+      then solve the exact allocation MKP (SPEC §2.2) over *every* chain of that placement (or the
+      generated ones when there are too many). Dives stop as soon as the fixed LP shows they cannot
+      beat the incumbent. Several dives (different first fixings) while time allows.
+4. Proof (job servers, after column generation converged): with the converged duals scaled to be
+   dual feasible, any solution better than the incumbent UB uses only chains with reduced cost
+   ≤ UB − 1 − z'. They are enumerated (numba DFS); if there are at most ``enum_limit``, the integer
+   master over them is *exact* for the whole problem and proving it optimal proves the design optimal.
 """
 
 from __future__ import annotations
@@ -44,6 +55,7 @@ import numpy as np
 
 from chaincomp.core.allocation import Allocation
 from chaincomp.core.placement import Placement
+from chaincomp.errors import InfeasibleInstance
 from chaincomp.formulations.common import (
     GreedyStart,
     Segments,
@@ -53,13 +65,13 @@ from chaincomp.formulations.common import (
     placement_from_segments,
     segments,
 )
-from chaincomp.formulations.pricing import Pricer, elementary_best
-from chaincomp.errors import InfeasibleInstance
+from chaincomp.formulations.pricing import Pricer
 from chaincomp.problem import Problem
 from chaincomp.solvers import MilpModel, SolveOptions, solve
-from chaincomp.solvers.base import STOP
+from chaincomp.solvers.base import STOP, ProgressDisplay
 
 BIG = 1e6
+RC_TOL = 1e-7  # a column "improves" when its reduced cost is below −RC_TOL (relative to cost 1)
 
 
 @dataclass
@@ -75,10 +87,23 @@ class ColgenResult:
     status: str
     label: str
     greedy_value: float | None
+    incumbent_source: str = "greedy"
     phases: dict = field(default_factory=dict)
     size: dict = field(default_factory=dict)
     solver_name: str = "highs"
     solver_version: str = ""
+
+
+@dataclass
+class _LP:
+    z: float
+    piR: float
+    pi: np.ndarray  # per segment (0 for absent rows)
+    u: np.ndarray  # per server, adjusted so that every y column is dual feasible
+    x: np.ndarray  # per chain column
+    y: np.ndarray  # per segment (0 for absent)
+    art: float
+    dual_obj: float
 
 
 class _Master:
@@ -105,13 +130,23 @@ class _Master:
         self.nrows = 1 + J
         self.seg_row = -np.ones(segs.count, np.int64)
         self.seg_col = -np.ones(segs.count, np.int64)
+        self.forbidden = np.zeros(segs.count, bool)
+        self.fixed: dict[int, int] = {}  # server → segment fixed to 1 (dives)
+        self.zeroed: set = set()  # chain indices forced to 0 by fixings
         self.ncols = 0
         self.chains: list[tuple] = []
         self.chain_T: list[float] = []
+        self.chain_col: list[int] = []
         self.known: set = set()
         if self.jobs:  # artificial column keeps the LP feasible from the start
             h.addCol(BIG, 0.0, inf, 1, np.array([0], np.int32), np.array([1.0]))
             self.ncols += 1
+
+    def clone(self) -> "_Master":
+        m = _Master(self.problem, self.segs, self.objective)
+        for p, T in zip(self.chains, self.chain_T):
+            m.add_chain(p, T)
+        return m
 
     def _ensure_segment(self, s: int) -> None:
         if self.seg_row[s] >= 0:
@@ -122,12 +157,14 @@ class _Master:
         self.nrows += 1
         self.seg_row[s] = r
         j = int(self.segs.server[s])
-        self.h.addCol(0.0, 0.0, 1.0, 2, np.array([r, 1 + j], np.int32), np.array([float(self.segs.slots[s]), 1.0]))
+        # y ≤ 1 is implied by the one-range row; no column bound, so row duals alone are dual feasible
+        ub = 0.0 if self.forbidden[s] else inf
+        self.h.addCol(0.0, 0.0, ub, 2, np.array([r, 1 + j], np.int32), np.array([float(self.segs.slots[s]), 1.0]))
         self.seg_col[s] = self.ncols
         self.ncols += 1
 
     def add_chain(self, path: tuple, T: float) -> bool:
-        if path in self.known:
+        if path in self.known or self.forbidden[list(path)].any():
             return False
         self.known.add(path)
         for s in path:
@@ -144,28 +181,178 @@ class _Master:
             idx.insert(0, 0)
             val.insert(0, mu)
         cost = 1.0 if self.jobs else mu
-        # merge duplicate rows (a server visited twice through the same segment cannot happen: e increases)
         self.h.addCol(cost, 0.0, self.hp.kHighsInf, len(idx), np.array(idx, np.int32), np.array(val))
+        self.chain_col.append(self.ncols)
         self.ncols += 1
         self.chains.append(path)
         self.chain_T.append(T)
         return True
 
-    def solve(self):
+    def fix(self, s: int) -> None:
+        """Dive: server j hosts segment s (y_s = 1), every other segment of j is forbidden."""
+        segs = self.segs
+        j = int(segs.server[s])
+        self._ensure_segment(s)
+        self.fixed[j] = s
+        others = np.flatnonzero((segs.server == j) & (np.arange(segs.count) != s))
+        self.forbidden[others] = True
+        for o in others:
+            c = self.seg_col[o]
+            if c >= 0:
+                self.h.changeColBounds(int(c), 0.0, 0.0)
+        self.h.changeColBounds(int(self.seg_col[s]), 1.0, 1.0)
+        for k, p in enumerate(self.chains):  # chains through forbidden segments: x = 0
+            if k not in self.zeroed and self.forbidden[list(p)].any():
+                self.h.changeColBounds(int(self.chain_col[k]), 0.0, 0.0)
+                self.zeroed.add(k)
+
+    def reset_fixings(self) -> None:
+        """Undo every :meth:`fix` (the LP basis is kept, so the next solve is warm)."""
+        inf = self.hp.kHighsInf
+        for s in np.flatnonzero(self.forbidden):
+            if self.seg_col[s] >= 0:
+                self.h.changeColBounds(int(self.seg_col[s]), 0.0, inf)
+        for s in self.fixed.values():
+            self.h.changeColBounds(int(self.seg_col[s]), 0.0, inf)
+        for k in self.zeroed:
+            self.h.changeColBounds(int(self.chain_col[k]), 0.0, inf)
+        self.forbidden[:] = False
+        self.fixed.clear()
+        self.zeroed.clear()
+
+    def solve(self, deadline: float | None = None) -> _LP | None:
+        """Solve the LP (warm); None if it did not reach optimality (time limit): no duals to use."""
+        if deadline is not None:
+            self.h.setOptionValue("time_limit", max(0.05, deadline - time.perf_counter()))
         self.h.run()
+        if self.h.getModelStatus() != self.hp.HighsModelStatus.kOptimal:
+            return None
         sol = self.h.getSolution()
         z = float(self.h.getInfo().objective_function_value)
         y = np.asarray(sol.row_dual, float)
+        col = np.asarray(sol.col_value, float)
         sign = 1.0 if self.jobs else -1.0
-        pi = np.zeros(self.segs.count)
+        segs = self.segs
+        pi = np.zeros(segs.count)
         present = self.seg_row >= 0
         pi[present] = np.maximum(sign * y[self.seg_row[present]], 0.0)
-        piR = max(y[0], 0.0) if self.jobs else 1.0
-        return z, piR, pi, np.asarray(sol.col_value, float)
+        J = self.problem.num_servers
+        u = np.maximum(-sign * y[1 : 1 + J], 0.0)
+        # rows not (yet) in the master: any π_σ ∈ [0, u_j/S_σ] keeps the y_σ column dual feasible and the
+        # duals optimal for the master extended by that row; the largest value prices a new range of
+        # server j at its one-range dual instead of for free (far fewer useless columns)
+        absent = ~present
+        pi[absent] = u[segs.server[absent]] / segs.slots[absent]
+        need = np.zeros(J)
+        np.maximum.at(need, segs.server[present], segs.slots[present] * pi[present])
+        u = np.maximum(u, need)  # every y column dual feasible (exactly, not up to HiGHS' tolerance)
+        piR = max(float(y[0]), 0.0) if self.jobs else 0.0
+        yv = np.zeros(segs.count)
+        yv[present] = col[self.seg_col[present]]
+        x = col[np.asarray(self.chain_col, np.int64)] if self.chains else np.zeros(0)
+        art = float(col[0]) if self.jobs and col.size else 0.0
+        dual_obj = (self.problem.required_rate * piR - float(u.sum())) if self.jobs else float(u.sum())
+        return _LP(z, piR, pi, u, x, yv, art, dual_obj)
 
 
-def _reduced_cost(jobs: bool, piR: float, T: float, P: float) -> float:
-    return (1.0 - piR / T + P) if jobs else (1.0 / T - P)
+def _rc(jobs: bool, piR: float, T: float, P: float) -> float:
+    """Reduced cost in minimisation form: 1 − π_R/T + P (job servers) or P − 1/T (throughput)."""
+    return (1.0 - piR / T + P) if jobs else (P - 1.0 / T)
+
+
+@dataclass
+class _Bound:
+    """A valid bound from one dual vector (see the module docstring, step 2)."""
+
+    value: float  # lower bound on the LP over all columns (job servers) / upper bound (throughput)
+    piR: float  # dual-feasible duals (already divided by γ for job servers)
+    pi: np.ndarray
+    exact_pricing: bool
+
+
+def _lagrangian(problem: Problem, segs: Segments, jobs: bool, x_bar: float, piR: float, pi: np.ndarray,
+                rc_lb: float) -> tuple[float, float, np.ndarray]:
+    """Bound from duals (π_R, π ≥ 0) and a lower bound ``rc_lb`` on the minimum reduced cost over
+    every simple chain: u_j = max_σ S_σ π_σ makes every y column dual feasible."""
+    u = np.zeros(problem.num_servers)
+    np.maximum.at(u, segs.server, segs.slots * pi)
+    if jobs:
+        gamma = max(1.0, 1.0 - rc_lb)
+        return (problem.required_rate * piR - float(u.sum())) / gamma, piR / gamma, pi / gamma
+    return float(u.sum()) + max(0.0, -rc_lb) * x_bar, piR, pi
+
+
+def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: float, on_bound=None,
+                       elem_count: int = 64, x_bar: float = 0.0, alpha0: float = 0.5, max_rounds: int | None = None):
+    """Column generation until converged, the deadline, or Ctrl-C. Returns (converged, last _LP).
+
+    Dual stabilisation (Wentges smoothing): pricing runs at π_in = α·π_center + (1 − α)·π_LP, where
+    the center is the dual vector with the best Lagrangian bound so far; columns are added when their
+    reduced cost at π_LP is negative; a mis-price (none is) sets α = 0 for the next round, and only a
+    complete exact pricing at π_LP itself with no improving simple chain declares convergence.
+    ``on_bound(_Bound)`` receives the valid bound of every pricing round.
+    """
+    problem, segs = master.problem, master.segs
+    const = 1.0 if jobs else 0.0
+    converged = False
+    lp = None
+    center = None  # (value, piR, pi) of the best bound so far
+    alpha = alpha0
+    need_lp = True
+    rounds = 0
+    while not STOP.requested and time.perf_counter() < deadline:
+        rounds += 1
+        if max_rounds is not None and rounds > max_rounds:
+            break
+        if need_lp:
+            lp = master.solve(deadline)
+            if lp is None:
+                break
+        if center is None or alpha <= 0.0:
+            piR_in, pi_in, a = lp.piR, lp.pi.copy(), 0.0
+        else:
+            a = alpha
+            piR_in = a * center[1] + (1 - a) * lp.piR
+            pi_in = a * center[2] + (1 - a) * lp.pi
+        pi_price = pi_in.copy()
+        pi_price[master.forbidden] = np.inf
+        w = piR_in if jobs else 1.0
+        pts, hull_complete = pricer.hull(pi_price, w, const=const)
+        # a valid lower bound on the minimum reduced cost at π_in without the exact search: the relaxed
+        # minimum from the completion hull Q(0) (see pricing._completion_hulls)
+        relaxed = pricer.relaxed_min(w, const)
+        elem, complete = pricer.elementary(pi_price, w, const=const, count=elem_count, threshold=-RC_TOL,
+                                           deadline=deadline)
+        if complete:
+            rc_lb = min(_rc(jobs, piR_in, T, P) for _, T, P in elem) if elem else -RC_TOL
+        else:
+            rc_lb = relaxed
+        rc_lb = min(rc_lb, 0.0)
+        if not master.fixed:  # bounds only mean something for the unrestricted master
+            value, bR, bpi = _lagrangian(problem, segs, jobs, x_bar, piR_in, pi_in, rc_lb)
+            if on_bound is not None:
+                on_bound(_Bound(value, bR, bpi, complete))
+            if center is None or (value > center[0] if jobs else value < center[0]):
+                center = (value, piR_in, pi_in)
+        # add the columns that improve the current LP (reduced cost at π_LP)
+        added = 0
+        for p, T, _ in elem + [q for q in pts if _simple(segs, q[0])]:
+            _, _, P_out = pricer.evaluate(p, lp.pi)
+            if _rc(jobs, lp.piR, T, P_out) < -RC_TOL:
+                added += master.add_chain(p, T)
+        if added:
+            need_lp = True
+            alpha = min(alpha0, alpha + 0.1) if a > 0 else alpha
+            continue
+        if a > 0:  # mis-price: price at π_LP itself without re-solving the LP
+            need_lp = False
+            alpha = 0.0
+            continue
+        converged = complete and not elem
+        if not converged and not complete:
+            continue  # pricing cut short by the deadline / Ctrl-C: the loop condition ends it
+        break
+    return converged, lp
 
 
 def solve_colgen(
@@ -178,7 +365,8 @@ def solve_colgen(
     seed: int | None = None,
     progress: bool = False,
     enum_limit: int = 60_000,
-    elem_nodes: int = 3_000_000,
+    cg_share: float = 0.5,
+    dive: bool = True,
     start: GreedyStart | None = None,
 ) -> ColgenResult:
     """Run the algorithm of the module docstring within ``time_limit_s`` (wall clock, all phases)."""
@@ -189,19 +377,18 @@ def solve_colgen(
     pricer = Pricer(problem, segs)
     master = _Master(problem, segs, objective)
     phases: dict = {}
+    display = ProgressDisplay(bool(progress), "milp (column generation)", "min" if jobs else "max")
 
     # 1. greedy warm start
     greedy = start if start is not None else greedy_start(problem)
-    inc_placement = inc_alloc = None
-    inc_value = None
+    inc = {"placement": None, "allocation": None, "value": None, "source": "greedy"}
     greedy_value = None
     if greedy is not None:
         for c, pl, al in greedy.candidates:
             for ch in al.chains:
                 master.add_chain(chain_segments(segs, pl, ch), ch.service_time_s)
-        inc_placement, inc_alloc = greedy.placement, greedy.allocation
         if jobs:
-            inc_value = greedy_value = float(greedy.job_servers)
+            inc.update(placement=greedy.placement, allocation=greedy.allocation, value=float(greedy.job_servers))
         else:
             # greedy design for throughput: GCA's full allocation at the best c (all chains, full capacity)
             from chaincomp.heuristics.gca import gca
@@ -211,177 +398,295 @@ def solve_colgen(
                 al = gca(problem, pl)
                 if best is None or al.service_rate > best[2]:
                     best = (pl, al, al.service_rate)
-            inc_placement, inc_alloc, inc_value = best
-            greedy_value = inc_value
-            for ch in inc_alloc.chains:
-                master.add_chain(chain_segments(segs, inc_placement, ch), ch.service_time_s)
+            inc.update(placement=best[0], allocation=best[1], value=best[2])
+            for ch in best[1].chains:
+                master.add_chain(chain_segments(segs, best[0], ch), ch.service_time_s)
+        greedy_value = inc["value"]
     phases["greedy_s"] = time.perf_counter() - t0
 
-    # 2. column generation
+    def better(val) -> bool:
+        if val is None:
+            return False
+        if inc["value"] is None:
+            return True
+        return val < inc["value"] - 1e-9 if jobs else val > inc["value"] * (1 + 1e-12) + 1e-12
+
+    # 2. column generation (root)
     max_slots = np.zeros(problem.num_servers)
     np.maximum.at(max_slots, segs.server, segs.slots)
     x_bar = float(max_slots.sum()) / problem.num_blocks
-    best_bound = -math.inf if jobs else math.inf
-    converged = False
-    iters = 0
-    cg_deadline = t0 + 0.6 * time_limit_s
-    z = piR = None
-    pi = None
-    rc_min = 0.0
-    art = 0.0
-    elem_calls = 0
-    while True:
-        if STOP.requested or time.perf_counter() > cg_deadline:
-            break
-        z, piR, pi, xval = master.solve()
-        art = float(xval[0]) if jobs and xval.size else 0.0
-        iters += 1
-        weight = piR if jobs else 1.0
-        pts = pricer.hull(pi, weight)
-        if not pts:
-            break
-        rcs = [_reduced_cost(jobs, piR, T, P) for (_, T, P) in pts]
-        relaxed_best = min(rcs) if jobs else -max(rcs)  # in "minimise" form
-        if jobs:
-            rc_min = min(rcs)
-            if art <= 1e-9:  # artificial out of the solution: a meaningful bound
-                best_bound = max(best_bound, z / (1.0 - min(rc_min, 0.0)))
-        else:
-            best_bound = min(best_bound, z + max(-relaxed_best, 0.0) * x_bar)
-        improving = [p for p, r in zip(pts, rcs) if (r < -1e-9 if jobs else r > 1e-9) and _simple(segs, p[0])]
-        if not improving and relaxed_best < -1e-9:
-            # the relaxed pricing only finds chains that repeat a server: price simple chains exactly
-            improving, complete = elementary_best(pricer, pi, weight, jobs, node_limit=elem_nodes,
-                                                  threshold=-1e-9, deadline=cg_deadline)
-            elem_calls += 1
-            if not improving:
-                converged = complete
-                if complete:  # exact over simple chains: min rc ≥ −1e-9
-                    rc_min = -1e-9
-                    if jobs and art <= 1e-9:
-                        best_bound = max(best_bound, z / (1.0 + 1e-9))
-                    elif not jobs:
-                        best_bound = min(best_bound, z + 1e-9 * x_bar)
-                break
-        added = sum(master.add_chain(p[0], p[1]) for p in improving)
-        if progress:
-            _progress(progress, t0, "column generation", inc_value, best_bound, iters)
-        if added == 0:
-            converged = not improving
-            break
-        if not improving:
-            converged = True
-            break
-    if jobs and converged and art > 1e-7:
+    bound = {"lp": -math.inf if jobs else math.inf, "iters": 0, "best": None}
+
+    def on_bound(b: _Bound) -> None:
+        bound["iters"] += 1
+        if (b.value > bound["lp"]) if jobs else (b.value < bound["lp"]):
+            bound["lp"] = b.value
+            bound["best"] = b
+        display.update(inc["value"], int_bound() if jobs else bound["lp"])
+
+    def int_bound():
+        b = bound["lp"]
+        if not math.isfinite(b):
+            return None
+        return math.ceil(b - 1e-6) if jobs else b
+
+    cg_deadline = t0 + cg_share * time_limit_s
+    converged, lp = _column_generation(master, pricer, jobs, cg_deadline, on_bound, x_bar=x_bar)
+    display.close()
+    if jobs and converged and lp is not None and lp.art > 1e-7:
+        display.close()
         raise InfeasibleInstance(
             f"no placement and allocation reaches λ/ρ̄ = {problem.required_rate:.4g} job/s: even the LP relaxation of "
-            f"the exact model falls short (column generation converged with {art:.4g} job/s missing)"
+            f"the exact model falls short (column generation converged with {lp.art:.4g} job/s missing)"
         )
     phases["colgen_s"] = time.perf_counter() - t0 - phases["greedy_s"]
-    phases["colgen_iterations"] = iters
-    phases["elementary_pricing_calls"] = elem_calls
+    phases["colgen_iterations"] = bound["iters"]
     phases["colgen_converged"] = converged
     phases["columns"] = len(master.chains)
-    lp_value = z if (converged and z is not None and (not jobs or z < BIG / 2)) else None
-    if jobs and math.isfinite(best_bound):
-        int_bound = math.ceil(best_bound - 1e-6)
-    elif not jobs and math.isfinite(best_bound):
-        int_bound = best_bound
-    else:
-        int_bound = None
+    lp_value = lp.z if (converged and lp is not None and (not jobs or lp.z < BIG / 2)) else None
+    phases["lp_value"] = lp_value
 
-    def done() -> bool:
-        return jobs and inc_value is not None and int_bound is not None and inc_value <= int_bound
-
-    solver_version = ""
     size: dict = {"rows": master.nrows, "columns": master.ncols, "integers": 0, "model": "LP master (column generation)"}
-    proved = done()
-    exact_master = False
+    solver_version = ""
+    extra_bound = {"value": None}
 
-    def run_master(pool, limit, label):
-        nonlocal inc_value, inc_placement, inc_alloc, solver_version, size
-        model, decode = _integer_master(problem, segs, pool, objective, inc_placement, inc_alloc)
-        opts = SolveOptions(time_limit_s=max(limit, 0.5), mip_gap=mip_gap if mip_gap is not None else 0.0,
+    def proved() -> bool:
+        if inc["value"] is None:
+            return False
+        ib = int_bound()
+        eb = extra_bound["value"]
+        if jobs:
+            return (ib is not None and inc["value"] <= ib) or (eb is not None and inc["value"] <= eb)
+        ub = min(b for b in (ib, eb, math.inf) if b is not None)
+        return inc["value"] >= ub - 1e-9 * max(1.0, abs(ub))
+
+    def run_master(pool, limit, label, fixed_segments=None):
+        nonlocal solver_version, size
+        model, decode = _integer_master(problem, segs, pool, objective, inc["placement"], inc["allocation"],
+                                        fixed_segments=fixed_segments)
+        opts = SolveOptions(time_limit_s=max(limit, 0.2), mip_gap=mip_gap if mip_gap is not None else 0.0,
                             threads=threads, seed=seed, progress=bool(progress), label=label)
-        if jobs and inc_value is not None:
-            # only strictly better solutions are of interest: Σx ≤ UB − 1 (start stays feasible if equal → skip)
-            pass
         res = solve(model, solver, opts)
         solver_version = res.solver_version
         size = {"rows": res.rows, "columns": res.columns, "integers": res.integers, "model": label}
         if res.has_solution:
             pl, al, val = decode(res.values)
-            if inc_value is None or (val < inc_value - 1e-9 if jobs else val > inc_value + 1e-12):
-                inc_value, inc_placement, inc_alloc = val, pl, al
+            if better(val):
+                inc.update(placement=pl, allocation=al, value=val, source=label)
         return res
 
-    # 3. price-and-branch on the generated pool
-    pb = None
-    if not proved and not STOP.requested and master.chains:
-        left = deadline - time.perf_counter()
+    def left() -> float:
+        return deadline - time.perf_counter()
+
+    # 3a. price-and-branch on the generated pool
+    if not proved() and not STOP.requested and master.chains and left() > 0.2:
         pool = [p for p in master.chains if _simple(segs, p)]
-        pb = run_master(pool, 0.5 * left if (jobs and converged) else left, "price-and-branch")
-        phases["price_and_branch"] = {"status": pb.status, "objective": pb.objective, "bound": pb.bound,
-                                      "time_s": pb.wall_time_s, "columns": len(pool)}
-        proved = done()
+        share = 0.15 * time_limit_s if not converged or not jobs else 0.25 * left()
+        res = run_master(pool, min(left(), max(share, 0.5)), "price-and-branch")
+        phases["price_and_branch"] = {"status": res.status, "objective": res.objective, "bound": res.bound,
+                                      "time_s": res.wall_time_s, "columns": len(pool)}
+
+    # 3b. diving (restricted: a heuristic)
+    if dive and not proved() and not STOP.requested and left() > 1.0 and master.chains:
+        dive_deadline = time.perf_counter() + (0.6 if (jobs and converged) else 0.9) * left()
+        phases["dives"] = _dives(problem, segs, pricer, master, jobs, dive_deadline, inc, better, run_master,
+                                 lambda: proved() or (jobs and inc["value"] is not None and int_bound() is not None
+                                                      and inc["value"] <= int_bound()))
 
     # 4. reduced-cost enumeration → exact master
-    if jobs and converged and not proved and not STOP.requested and inc_value is not None and pi is not None:
-        scale = 1.0 / (1.0 - min(rc_min, 0.0))
-        pi_s, piR_s, z_s = pi * scale, piR * scale, z * scale
-        delta = inc_value - 1.0 - z_s + 1e-6
+    exact_master = False
+    if jobs and converged and not proved() and not STOP.requested and inc["value"] is not None \
+            and bound["best"] is not None and left() > 0.2:
+        bb: _Bound = bound["best"]
+        pi_s, piR_s, z_s = bb.pi, bb.piR, bb.value
+        # any design with Σx ≤ UB − 1 satisfies Σ_k rc_k x_k ≤ UB − 1 − z', so every chain it uses has rc ≤ that
+        delta = inc["value"] - 1.0 - z_s + 1e-6
         te = time.perf_counter()
-        pool = _enumerate(pricer, segs, pi_s, piR_s, delta, enum_limit, deadline)
+        pool = pricer.enumerate(pi_s, piR_s, delta, enum_limit, deadline=deadline)
         phases["enumeration"] = {"delta": delta, "columns": None if pool is None else len(pool),
                                  "time_s": time.perf_counter() - te, "limit": enum_limit}
-        if pool is not None and not STOP.requested:
-            if inc_alloc is not None:  # keep the incumbent's chains so the start stays feasible
-                for ch in inc_alloc.chains:
-                    p = chain_segments(segs, inc_placement, ch)
-                    if p not in pool:
+        if pool is not None and not STOP.requested and left() > 0.2:
+            if inc["allocation"] is not None:  # keep the incumbent's chains so the start stays feasible
+                have = set(pool)
+                for ch in inc["allocation"].chains:
+                    p = chain_segments(segs, inc["placement"], ch)
+                    if p not in have:
                         pool.append(p)
-            res = run_master(pool, deadline - time.perf_counter(), "exact master")
+                        have.add(p)
+            value_before = inc["value"]
+            res = run_master(pool, left(), "exact master")
             exact_master = True
             phases["exact_master"] = {"status": res.status, "objective": res.objective, "bound": res.bound,
                                       "time_s": res.wall_time_s, "columns": len(pool)}
             if res.status == "optimal" and (mip_gap in (None, 0.0)):
-                proved = True
-                int_bound = inc_value
+                # optimal over every column that can beat value_before: the incumbent is optimal
+                extra_bound["value"] = inc["value"]
             elif res.bound is not None:
-                int_bound = max(int_bound, min(inc_value, math.ceil(res.bound - 1e-6)))
-                proved = done()
+                extra_bound["value"] = min(value_before, math.ceil(res.bound - 1e-6))
+
+    # 4'. throughput: with converged duals (every simple chain has d_k = P_k − μ_k ≥ −RC_TOL),
+    # Σ μ x ≤ Σ_j u_j − Σ_k d_k x_k for every design, so a design better than the incumbent V only uses
+    # chains with d_k ≤ Σ u − V + RC_TOL·X̄: enumerate them; the integer master over them is exact
+    if not jobs and converged and lp is not None and not proved() and not STOP.requested \
+            and inc["value"] is not None and left() > 0.2:
+        U0 = float(lp.u.sum()) + RC_TOL * x_bar
+        delta = U0 - inc["value"] + 1e-9
+        te = time.perf_counter()
+        pool = pricer.enumerate(lp.pi, 1.0, delta, enum_limit, deadline=deadline, const=0.0)
+        phases["enumeration"] = {"delta": delta, "columns": None if pool is None else len(pool),
+                                 "time_s": time.perf_counter() - te, "limit": enum_limit}
+        if pool is not None and not STOP.requested and left() > 0.2:
+            have = set(pool)
+            for ch in inc["allocation"].chains:
+                p = chain_segments(segs, inc["placement"], ch)
+                if p not in have:
+                    pool.append(p)
+                    have.add(p)
+            value_before = inc["value"]
+            res = run_master(pool, left(), "exact master")
+            exact_master = True
+            phases["exact_master"] = {"status": res.status, "objective": res.objective, "bound": res.bound,
+                                      "time_s": res.wall_time_s, "columns": len(pool)}
+            if res.status == "optimal" and (mip_gap in (None, 0.0)):
+                extra_bound["value"] = inc["value"]
+            elif res.bound is not None:
+                extra_bound["value"] = max(value_before, res.bound)
+
+    # 5. time left: the restricted integer master over every column generated so far (root + dives)
+    if not proved() and not STOP.requested and left() > 1.0 and len(master.chains) > phases.get(
+            "price_and_branch", {}).get("columns", 0):
+        pool = [p for p in master.chains if _simple(segs, p)]
+        res = run_master(pool, left(), "price-and-branch (all columns)")
+        phases["price_and_branch_all"] = {"status": res.status, "objective": res.objective, "bound": res.bound,
+                                          "time_s": res.wall_time_s, "columns": len(pool)}
+    display.close()
 
     interrupted = STOP.requested
-    if proved:
-        status, label = "optimal", "proved optimal (column-generation bound + exact reduced-cost column enumeration)"
-        if inc_value is not None:
-            int_bound = inc_value if jobs else int_bound
+    ib = int_bound()
+    if extra_bound["value"] is not None:
+        if jobs:
+            ib = max(ib, extra_bound["value"]) if ib is not None else extra_bound["value"]
+        else:
+            ib = min(ib, extra_bound["value"]) if ib is not None else extra_bound["value"]
+    is_proved = proved()
+    if is_proved:
+        status = "optimal"
+        how = "exact reduced-cost column enumeration" if extra_bound["value"] is not None else "LP bound"
+        label = f"proved optimal (column-generation bound + {how}); incumbent from {inc['source']}"
+        ib = inc["value"]
     else:
         status = "interrupted" if interrupted else "time_limit"
-        parts = ["valid bound from column generation" + ("" if converged else " (Farley bound, CG not converged)")]
-        parts.append("incumbent from the greedy" if (inc_value == greedy_value) else "incumbent from the restricted integer master")
+        parts = ["valid bound from column generation" + ("" if converged else " (Lagrangian bound, CG not converged)")]
+        parts.append(f"incumbent from {inc['source']} (restricted: not proved optimal)")
         if exact_master:
             parts.append("exact master over enumerated columns not finished")
         label = "; ".join(parts)
-    if inc_value is None:
+    if inc["value"] is None:
         status = "interrupted" if interrupted else "no_solution"
     return ColgenResult(
         objective=objective,
-        placement=inc_placement,
-        allocation=inc_alloc,
-        value=inc_value,
-        bound=int_bound,
-        lp_bound=(best_bound if math.isfinite(best_bound) else None),
+        placement=inc["placement"],
+        allocation=inc["allocation"],
+        value=inc["value"],
+        bound=ib,
+        lp_bound=(bound["lp"] if math.isfinite(bound["lp"]) else None),
         lp_converged=converged,
-        proved_optimal=proved,
+        proved_optimal=is_proved,
         status=status,
         label=label,
         greedy_value=greedy_value,
+        incumbent_source=inc["source"],
         phases=phases,
         size=size,
         solver_name=solver,
         solver_version=solver_version,
     )
+
+
+def _dives(problem, segs, pricer, root: _Master, jobs, deadline, inc, better, run_master, done, max_dives=8):
+    """Diving heuristic over the column-generation LP (see the module docstring, step 3b)."""
+    from chaincomp.formulations.cache_allocation import all_chains
+
+    log = []
+    tried_first: set = set()
+    for d in range(max_dives):
+        if STOP.requested or time.perf_counter() > deadline or done():
+            break
+        root.reset_fixings()
+        m = root
+        steps = 0
+        outcome = "incomplete"
+        first = None
+        while not STOP.requested and time.perf_counter() < deadline:
+            conv, lp = _column_generation(m, pricer, jobs, deadline, elem_count=32, alpha0=0.0, max_rounds=6)
+            if lp is None:
+                break
+            if jobs and conv and lp.art > 1e-7:
+                outcome = "infeasible"
+                break
+            if inc["value"] is not None and conv and (
+                    (jobs and math.ceil(lp.z - 1e-6) >= inc["value"]) or (not jobs and lp.z <= inc["value"] * (1 + 1e-9))):
+                outcome = "pruned"
+                break
+            # per free server: its largest y
+            free = np.ones(segs.count, bool)
+            for j in m.fixed:
+                free[segs.server == j] = False
+            yv = np.where(free, lp.y, 0.0)
+            frac = (yv > 1e-6) & (yv < 1 - 1e-6)
+            if not frac.any():
+                outcome = "integral"
+                break
+            sure = np.flatnonzero(free & (lp.y >= 0.99))
+            cand = np.argsort(-yv)
+            if sure.size:
+                pick = list(sure)
+            else:
+                pick = [int(s) for s in cand[: max(1, problem.num_servers // 10)] if yv[s] > 1e-6]
+                if first is None:  # vary the first fractional fixing between dives
+                    order = [int(s) for s in cand if yv[s] > 1e-6 and int(s) not in tried_first]
+                    if not order:
+                        outcome = "exhausted"
+                        break
+                    pick = [order[0]] + [s for s in pick if s != order[0]]
+                    first = order[0]
+            chosen_servers: set = set()
+            for s in pick:
+                j = int(segs.server[s])
+                if j in chosen_servers or j in m.fixed:
+                    continue
+                chosen_servers.add(j)
+                m.fix(int(s))
+            steps += 1
+        if first is not None:
+            tried_first.add(first)
+        entry = {"steps": steps, "outcome": outcome, "fixed": len(m.fixed)}
+        if outcome == "integral" and not STOP.requested:
+            chosen = sorted({int(s) for s in np.flatnonzero(lp.y > 0.5)} | set(m.fixed.values()))
+            by_server: dict = {}
+            for s in chosen:
+                by_server.setdefault(int(segs.server[s]), s)
+            chosen = sorted(by_server.values())
+            pl = placement_from_segments(problem, segs, chosen)
+            pool = [p for p in m.chains if set(p) <= set(chosen)]
+            try:
+                have = set(pool)
+                for ch in all_chains(problem, pl, limit=20_000):
+                    p = chain_segments(segs, pl, ch)
+                    if p not in have and all(int(segs.slots[s]) >= b for s, b in zip(p, ch.blocks)):
+                        pool.append(p)
+                        have.add(p)
+                entry["chains"] = "all"
+            except Exception:  # too many chains: the generated ones only
+                entry["chains"] = "generated"
+            before = inc["value"]
+            res = run_master(pool, max(deadline - time.perf_counter(), 0.5), "dive", fixed_segments=chosen)
+            entry.update(value=res.objective, status=res.status, columns=len(pool), improved=inc["value"] != before)
+        log.append(entry)
+        if first is None:
+            break  # the first step had nothing to vary: further dives would repeat this one
+    root.reset_fixings()
+    return log
 
 
 def _simple(segs: Segments, path: tuple) -> bool:
@@ -390,17 +695,15 @@ def _simple(segs: Segments, path: tuple) -> bool:
     return len(set(servers.tolist())) == len(servers)
 
 
-def _progress(enabled, t0, phase, inc, bound, it):  # pragma: no cover - terminal output
-    if time.perf_counter() - t0 < 1.0:
-        return
-    from rich.console import Console
+def _integer_master(problem, segs, pool, objective, inc_placement, inc_alloc, fixed_segments=None):
+    """MilpModel of the extended formulation over ``pool`` (+ a start from the incumbent).
 
-    Console(stderr=True).print(f"[dim]{phase}: iteration {it}, incumbent {inc}, bound {bound:.4f}, {time.perf_counter() - t0:.1f} s[/]", end="\r")
-
-
-def _integer_master(problem, segs, pool, objective, inc_placement, inc_alloc):
-    """MilpModel of the extended formulation over ``pool`` (+ a start from the incumbent)."""
+    ``fixed_segments``: only these segments may be chosen (a fixed placement: the model is then the
+    SPEC §2.2 allocation MKP over the pool's chains)."""
     jobs = objective != "throughput"
+    if fixed_segments is not None:
+        allowed = set(fixed_segments)
+        pool = [p for p in pool if set(p) <= allowed]
     used = sorted({s for p in pool for s in p})
     pos = {s: i for i, s in enumerate(used)}
     K, S = len(pool), len(used)
@@ -421,10 +724,13 @@ def _integer_master(problem, segs, pool, objective, inc_placement, inc_alloc):
             c_k = min(c_k, int(segs.slots[s]) // b)
         T[k] = t
         cap[k] = c_k
-    mu = 1.0 / T
+    mu = 1.0 / T if K else np.zeros(0)
     m = MilpModel("bpca_master", "min" if jobs else "max")
     x = m.add_vars("x", K, lb=0, ub=cap, integer=True, obj=1.0 if jobs else mu)
-    y = m.add_vars("y", S, lb=0, ub=1, integer=True)
+    y_lb = np.zeros(S)
+    if fixed_segments is not None:
+        y_lb[:] = 1.0  # the placement is fixed (its chains need their segments; unused ones dropped in decode)
+    y = m.add_vars("y", S, lb=y_lb, ub=1, integer=True)
     if jobs:
         m.add_row("rate", x, mu, lower=problem.required_rate)
     seg_slots = segs.slots[used].astype(float)
@@ -465,44 +771,3 @@ def _integer_master(problem, segs, pool, objective, inc_placement, inc_alloc):
         return pl, al, val
 
     return m, decode
-
-
-def _enumerate(pricer: Pricer, segs: Segments, pi, piR, delta, limit, deadline):
-    """All simple chains with reduced cost 1 − piR/T + Σπb ≤ delta, or None if more than ``limit``."""
-    if delta < 0:
-        return []
-    tmin, pmin = pricer.bounds_to_sink(pi)
-    L = pricer.L
-    tau_c, tau_p = pricer.tau_c, pricer.tau_p
-    # successors by "prev end" e: segments with first ≤ e+1 ≤ last and last − e ≤ slots
-    by_prev: list[list[int]] = [[] for _ in range(L + 1)]
-    for s in range(segs.count):
-        a, e, S = int(segs.first[s]), int(segs.last[s]), int(segs.slots[s])
-        for ep in range(max(a - 1, e - S), e):
-            by_prev[ep].append(s)
-    out: list[tuple] = []
-    stack = [((), 0, 0.0, 0.0, frozenset())]
-    n = 0
-    while stack:
-        path, e, T, P, used = stack.pop()
-        n += 1
-        if n % 4096 == 0 and (time.perf_counter() > deadline or STOP.requested):
-            return None
-        if e == L:
-            if 1.0 - piR / T + P <= delta:
-                out.append(path)
-                if len(out) > limit:
-                    return None
-            continue
-        for s in by_prev[e]:
-            j = int(segs.server[s])
-            if j in used:
-                continue
-            e2 = int(segs.last[s])
-            b = e2 - e
-            T2 = T + tau_c[j] + tau_p[j] * b
-            P2 = P + pi[s] * b
-            if 1.0 - piR / (T2 + tmin[e2]) + P2 + pmin[e2] > delta:
-                continue
-            stack.append((path + (s,), e2, T2, P2, used | {j}))
-    return out

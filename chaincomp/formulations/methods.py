@@ -121,6 +121,7 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
         "lp_bound": r.lp_bound,
         "lp_converged": r.lp_converged,
         "label": r.label,
+        "incumbent_source": r.incumbent_source,
         "greedy_objective": r.greedy_value,
         "phases": r.phases,
     }

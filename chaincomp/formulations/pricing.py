@@ -1,15 +1,31 @@
-"""Pricing for the segment/chain extended formulation (see :mod:`.colgen`).
+"""Pricing for the segment/chain extended formulation (see :mod:`.colgen`); numba kernels.
 
-Nodes are segments σ = (j, a, e). A chain is a sequence of segments whose servers differ from their
-predecessor's, with a_σ ≤ e_prev + 1 ≤ e_σ (the chain rule); the hop into σ processes
-b = e_σ − e_prev blocks, costs time τ^c_j + τ^p_j b and b slots of σ; it is only allowed when
-b ≤ S_σ (otherwise no integer capacity ≥ 1 fits). Chains start with e_prev = 0 and end at e = L.
+A chain is a sequence of *hops*: a hop (j, e_prev → e) means server j processes blocks e_prev+1..e
+(b = e − e_prev blocks, time τ^c_j + τ^p_j b, SPEC Eq. 2). It is realised by one segment
+σ = (j, a, e) with a ≤ e_prev + 1 (the chain rule, SPEC §1) and b ≤ S_σ (otherwise no integer capacity
+≥ 1 fits, Eq. 3). Since S depends only on the segment length ℓ = e − a + 1 and is non-increasing in
+ℓ, the admissible segments of a hop are ℓ ∈ [b, min(e, ℓmax_j(b))] with ℓmax_j(b) = max{ℓ : S_j(ℓ) ≥ b},
+and a hop exists iff S_j(b) ≥ b. For given segment duals π the cheapest realisation costs
+b · min_ℓ π_(j, e−ℓ+1, e) (ties → the shortest segment, which has the most slots).
 
-:func:`shortest` minimises θ·T + Σ π_σ b over chains (a DAG dynamic programme over the last block,
-keeping the two best labels per last block with different servers so that a hop never repeats the
-previous server). A non-consecutive repeat of a server is not excluded here; such chains are valid
-LP columns of a relaxation (they cannot carry integer capacity) and are dropped before any integer
-model is built.
+So pricing runs on a small *hop graph*: nodes e = 0..L, arcs (j, e_prev, e) — O(J·L²) arcs instead of
+the O(J·L³) (segment, predecessor) pairs. Reduced cost of a chain (minimisation form)::
+
+    rc = const + P − w / T,     P = Σ_hops b·π,  T = Σ_hops (τ^c_j + τ^p_j b)
+
+(job servers: const = 1, w = π_R; throughput: const = 0, w = 1, i.e. −(1/T − P)).
+
+- :meth:`Pricer.hull` — *relaxed* pricing (a server may repeat, but never twice in a row): rc is
+  concave and non-decreasing in (T, P), so its minimum over all relaxed chains is attained at an
+  extreme point of the lower-left convex hull of (T, P), each of which minimises P + θT for some θ;
+  the points are found by slope bisection (Eisner–Severance) with a 2-best-label DAG programme.
+  Its minimum is a valid lower bound on the elementary minimum.
+- :meth:`Pricer.elementary` — *exact* pricing over simple chains (no server twice; only those can
+  carry integer capacity) by depth-first branch and bound in numba: children sorted by a completion
+  bound (relaxed minimum time and price to block L), best first; resumable, so the caller can check
+  its deadline and Ctrl-C between slices of work.
+- :meth:`Pricer.enumerate` — all simple chains (every segment realisation) with rc ≤ δ, or None
+  when there are more than a limit (reduced-cost column enumeration, see :mod:`.colgen`).
 """
 
 from __future__ import annotations
@@ -21,100 +37,380 @@ import numpy as np
 
 from chaincomp.solvers.base import STOP
 
+INF = np.inf
+
 
 @numba.njit(cache=True)
-def _shortest(seg_server, seg_first, seg_last, seg_slots, seg_pi, by_end_start, by_end_order, tau_c, tau_p, theta, L):  # pragma: no cover
-    nseg = seg_server.size
-    dist = np.full(nseg, np.inf)
-    pred = np.full(nseg, -2, np.int64)  # −1: from the source
-    # best two labels per end block e (different servers): value, segment
-    b1v = np.full(L + 1, np.inf)
-    b1s = np.full(L + 1, -2, np.int64)
-    b1j = np.full(L + 1, -3, np.int64)
-    b2v = np.full(L + 1, np.inf)
-    b2s = np.full(L + 1, -2, np.int64)
-    b1v[0] = 0.0
-    b1s[0] = -1
-    b1j[0] = -1
+def _hop_prices(pi, seg_index, lmax, bmax, J, L):  # pragma: no cover - numba
+    """price[j, ep, e] = b·min π over the hop's admissible segments; seg[j, ep, e] = that segment."""
+    price = np.full((J, L + 1, L + 1), np.inf)
+    seg = -np.ones((J, L + 1, L + 1), np.int64)
+    for j in range(J):
+        for e in range(1, L + 1):
+            for b in range(1, min(e, bmax[j]) + 1):
+                ep = e - b
+                hi = min(e, lmax[j, b])
+                best = np.inf
+                bs = -1
+                for ell in range(b, hi + 1):
+                    s = seg_index[j, e - ell + 1, e]
+                    if s < 0:
+                        continue
+                    v = pi[s]
+                    if v < best:
+                        best = v
+                        bs = s
+                if bs >= 0:
+                    price[j, ep, e] = b * best
+                    seg[j, ep, e] = bs
+    return price, seg
+
+
+@numba.njit(cache=True)
+def _to_sink(price, tau_c, tau_p, bmax, J, L):  # pragma: no cover - numba
+    """Relaxed minimum time and minimum price to finish blocks e+1..L, for every e."""
+    tmin = np.full(L + 1, np.inf)
+    pmin = np.full(L + 1, np.inf)
+    tmin[L] = 0.0
+    pmin[L] = 0.0
+    for e in range(L - 1, -1, -1):
+        for j in range(J):
+            for b in range(1, min(bmax[j], L - e) + 1):
+                e2 = e + b
+                p = price[j, e, e2]
+                if p == np.inf or tmin[e2] == np.inf:
+                    continue
+                t = tau_c[j] + tau_p[j] * b + tmin[e2]
+                if t < tmin[e]:
+                    tmin[e] = t
+                if p + pmin[e2] < pmin[e]:
+                    pmin[e] = p + pmin[e2]
+    return tmin, pmin
+
+
+@numba.njit(cache=True)
+def _completion_hulls(price, tau_c, tau_p, bmax, tmin, pmin, J, L, width):  # pragma: no cover - numba
+    """Per block e, points Q(e) with every relaxed completion (t, p) from e in conv(Q(e)) + R²₊.
+
+    Q(e) is the lower-left convex hull of ∪_hops (hop + Q(e2)) (Andrew's monotone chain). When it
+    would exceed ``width`` points it is replaced by the single corner (tmin(e), pmin(e)), which still
+    satisfies the inclusion. min_{q∈Q(e)} f(q) then bounds min f over completions for every f that
+    is concave and non-decreasing in (t, p), such as p − w/(T + t).
+    """
+    qt = np.zeros((L + 1, width))
+    qp = np.zeros((L + 1, width))
+    qn = np.zeros(L + 1, np.int64)
+    qn[L] = 1
+    cap = 0
+    for j in range(J):
+        cap += bmax[j]
+    ct = np.empty(cap * width)
+    cp = np.empty(cap * width)
+    for e in range(L - 1, -1, -1):
+        if tmin[e] == np.inf:
+            continue
+        n = 0
+        for j in range(J):
+            for b in range(1, min(bmax[j], L - e) + 1):
+                e2 = e + b
+                p = price[j, e, e2]
+                if p == np.inf or qn[e2] == 0:
+                    continue
+                t = tau_c[j] + tau_p[j] * b
+                for k in range(qn[e2]):
+                    ct[n] = t + qt[e2, k]
+                    cp[n] = p + qp[e2, k]
+                    n += 1
+        order = np.argsort(ct[:n])
+        m = 0
+        ht = np.empty(n)
+        hp = np.empty(n)
+        i = 0
+        while i < n:
+            # among equal t keep the smallest p
+            t = ct[order[i]]
+            p = cp[order[i]]
+            i2 = i + 1
+            while i2 < n and ct[order[i2]] == t:
+                if cp[order[i2]] < p:
+                    p = cp[order[i2]]
+                i2 += 1
+            i = i2
+            if m > 0 and p >= hp[m - 1]:
+                continue  # dominated: later (larger t) and not cheaper
+            while m >= 2 and (ht[m - 1] - ht[m - 2]) * (p - hp[m - 2]) - (hp[m - 1] - hp[m - 2]) * (t - ht[m - 2]) <= 0:
+                m -= 1
+            ht[m] = t
+            hp[m] = p
+            m += 1
+        if m > width:
+            qt[e, 0] = tmin[e]
+            qp[e, 0] = pmin[e]
+            qn[e] = 1
+        else:
+            for k in range(m):
+                qt[e, k] = ht[k]
+                qp[e, k] = hp[k]
+            qn[e] = m
+    return qt, qp, qn
+
+
+@numba.njit(cache=True)
+def _relaxed(price, tau_c, tau_p, bmax, theta, J, L):  # pragma: no cover - numba
+    """min P + θT over relaxed chains (no server twice in a row). Returns the hops (j, e) in order."""
+    v1 = np.full(L + 1, np.inf)
+    v2 = np.full(L + 1, np.inf)
+    j1 = np.full(L + 1, -2, np.int64)
+    j2 = np.full(L + 1, -2, np.int64)
+    pe1 = np.zeros(L + 1, np.int64)
+    pr1 = np.zeros(L + 1, np.int64)
+    pe2 = np.zeros(L + 1, np.int64)
+    pr2 = np.zeros(L + 1, np.int64)
+    v1[0] = 0.0
+    j1[0] = -1
     for e in range(1, L + 1):
-        for t in range(by_end_start[e], by_end_start[e + 1]):
-            s = by_end_order[t]
-            j = seg_server[s]
-            a = seg_first[s]
-            w = theta * tau_p[j] + seg_pi[s]
-            best = np.inf
-            bp = -2
-            lo = a - 1
-            if e - seg_slots[s] > lo:
-                lo = e - seg_slots[s]
-            for ep in range(lo, e):
-                if b1j[ep] != j:
-                    v = b1v[ep]
-                    ps = b1s[ep]
+        for j in range(J):
+            for b in range(1, min(e, bmax[j]) + 1):
+                ep = e - b
+                p = price[j, ep, e]
+                if p == np.inf:
+                    continue
+                if j1[ep] != j:
+                    v = v1[ep]
+                    r = 0
                 else:
-                    v = b2v[ep]
-                    ps = b2s[ep]
+                    v = v2[ep]
+                    r = 1
                 if v == np.inf:
                     continue
-                c = v + w * (e - ep)
-                if c < best:
-                    best = c
-                    bp = ps
-            if bp != -2:
-                best += theta * tau_c[j]
-                dist[s] = best
-                pred[s] = bp
-                if best < b1v[e]:
-                    if b1j[e] != j:
-                        b2v[e] = b1v[e]
-                        b2s[e] = b1s[e]
-                    b1v[e] = best
-                    b1s[e] = s
-                    b1j[e] = j
-                elif best < b2v[e] and b1j[e] != j:
-                    b2v[e] = best
-                    b2s[e] = s
-    return dist, pred
+                c = v + theta * (tau_c[j] + tau_p[j] * b) + p
+                if c < v1[e]:
+                    if j1[e] != j:
+                        v2[e] = v1[e]
+                        j2[e] = j1[e]
+                        pe2[e] = pe1[e]
+                        pr2[e] = pr1[e]
+                    v1[e] = c
+                    j1[e] = j
+                    pe1[e] = ep
+                    pr1[e] = r
+                elif c < v2[e] and j1[e] != j:
+                    v2[e] = c
+                    j2[e] = j
+                    pe2[e] = ep
+                    pr2[e] = r
+    hj = np.empty(L, np.int64)
+    he = np.empty(L, np.int64)
+    if v1[L] == np.inf:
+        return hj[:0], he[:0]
+    n = 0
+    e = L
+    r = 0
+    while e > 0:
+        if r == 0:
+            hj[n] = j1[e]
+            he[n] = e
+            ne, r = pe1[e], pr1[e]
+        else:
+            hj[n] = j2[e]
+            he[n] = e
+            ne, r = pe2[e], pr2[e]
+        e = ne
+        n += 1
+    return hj[:n][::-1].copy(), he[:n][::-1].copy()
+
+
+@numba.njit(cache=True)
+def _expand(d, E, T, P, used, price, tau_c, tau_p, bmax, tmin, qt, qp, qn, const, w, cutoff, strict,
+            cj, ce, clb, nch, pos, J, L):  # pragma: no cover - numba
+    e = E[d]
+    n = 0
+    for j in range(J):
+        if used[j]:
+            continue
+        for b in range(1, min(bmax[j], L - e) + 1):
+            e2 = e + b
+            p = price[j, e, e2]
+            if p == np.inf or tmin[e2] == np.inf:
+                continue
+            T2 = T[d] + tau_c[j] + tau_p[j] * b
+            P2 = P[d] + p
+            best = np.inf
+            for k in range(qn[e2]):
+                v = qp[e2, k] - w / (T2 + qt[e2, k])
+                if v < best:
+                    best = v
+            lb = const + P2 + best
+            if (lb > cutoff) if strict else (lb >= cutoff):
+                continue
+            cj[d, n] = j
+            ce[d, n] = e2
+            clb[d, n] = lb
+            n += 1
+    if n > 1:
+        order = np.argsort(clb[d, :n])
+        tj = cj[d, :n][order].copy()
+        te = ce[d, :n][order].copy()
+        tl = clb[d, :n][order].copy()
+        cj[d, :n] = tj
+        ce[d, :n] = te
+        clb[d, :n] = tl
+    nch[d] = n
+    pos[d] = 0
+
+
+@numba.njit(cache=True)
+def _dfs(st, fst, E, T, P, HJ, used, cj, ce, clb, nch, pos, price, tau_c, tau_p, bmax, tmin, qt, qp, qn,
+         const, w, mode, rv, rl, rj, re, budget, J, L):  # pragma: no cover - numba
+    """Resumable DFS. st = [depth, started, nres, work]; fst = [cutoff].
+
+    mode 0: keep the rv.size best chains with rc < cutoff (cutoff tightens to the worst kept);
+    mode 1: keep every chain with rc ≤ cutoff (returns 2 when more than rv.size exist).
+    Returns 0 = budget used up (call again), 1 = complete, 2 = overflow.
+    """
+    cap = rv.size
+    strict = mode == 1
+    if st[1] == 0:
+        st[1] = 1
+        st[0] = 0
+        E[0] = 0
+        T[0] = 0.0
+        P[0] = 0.0
+        _expand(0, E, T, P, used, price, tau_c, tau_p, bmax, tmin, qt, qp, qn, const, w, fst[0], strict,
+                cj, ce, clb, nch, pos, J, L)
+    d = st[0]
+    work = 0
+    while work < budget:
+        cutoff = fst[0]
+        if pos[d] >= nch[d]:
+            if d == 0:
+                st[0] = 0
+                st[3] += work
+                return 1
+            used[HJ[d]] = 0
+            d -= 1
+            continue
+        c = pos[d]
+        pos[d] += 1
+        lb = clb[d, c]
+        if (lb > cutoff) if strict else (lb >= cutoff):
+            pos[d] = nch[d]
+            continue
+        j = cj[d, c]
+        e2 = ce[d, c]
+        b = e2 - E[d]
+        T2 = T[d] + tau_c[j] + tau_p[j] * b
+        P2 = P[d] + price[j, E[d], e2]
+        work += 1
+        if e2 == L:
+            val = const + P2 - w / T2
+            if mode == 1:
+                if val <= cutoff:
+                    k = st[2]
+                    if k >= cap:
+                        st[0] = d
+                        st[3] += work
+                        return 2
+                    for i in range(1, d + 1):
+                        rj[k, i - 1] = HJ[i]
+                        re[k, i - 1] = E[i]
+                    rj[k, d] = j
+                    re[k, d] = L
+                    rl[k] = d + 1
+                    rv[k] = val
+                    st[2] = k + 1
+            elif val < cutoff:
+                k = st[2]
+                if k < cap:
+                    st[2] = k + 1
+                else:  # replace the worst kept
+                    k = 0
+                    for i in range(1, cap):
+                        if rv[i] > rv[k]:
+                            k = i
+                for i in range(1, d + 1):
+                    rj[k, i - 1] = HJ[i]
+                    re[k, i - 1] = E[i]
+                rj[k, d] = j
+                re[k, d] = L
+                rl[k] = d + 1
+                rv[k] = val
+                if st[2] == cap:
+                    worst = rv[0]
+                    for i in range(1, cap):
+                        if rv[i] > worst:
+                            worst = rv[i]
+                    fst[0] = worst
+            continue
+        d += 1
+        HJ[d] = j
+        E[d] = e2
+        T[d] = T2
+        P[d] = P2
+        used[j] = 1
+        work += cj.shape[1]
+        _expand(d, E, T, P, used, price, tau_c, tau_p, bmax, tmin, qt, qp, qn, const, w, fst[0], strict,
+                cj, ce, clb, nch, pos, J, L)
+    st[0] = d
+    st[3] += work
+    return 0
 
 
 class Pricer:
-    """Holds the segment arrays; :meth:`shortest` returns the best chain for one θ."""
+    """Hop-graph pricing for one problem (see the module docstring)."""
 
     def __init__(self, problem, segs) -> None:
         self.problem = problem
         self.segs = segs
-        L = problem.num_blocks
-        order = np.argsort(segs.last, kind="stable")
-        counts = np.bincount(segs.last, minlength=L + 2)
-        self.by_end_order = order.astype(np.int64)
-        self.by_end_start = np.concatenate(([0], np.cumsum(counts)))[: L + 2].astype(np.int64)
+        J, L = problem.num_servers, problem.num_blocks
+        self.J, self.L = J, L
+        slots_len = np.zeros((J, L + 1), np.int64)  # S_j(ℓ), 0 where no segment
+        slots_len[segs.server, segs.length] = segs.slots
+        self.slots_len = slots_len
+        lmax = np.zeros((J, L + 1), np.int64)
+        for j in range(J):
+            for b in range(1, L + 1):
+                ok = np.flatnonzero(slots_len[j, 1:] >= b)
+                lmax[j, b] = ok[-1] + 1 if ok.size else 0
+        self.lmax = lmax
+        self.bmax = np.array([max([b for b in range(1, L + 1) if lmax[j, b] >= b], default=0) for j in range(J)],
+                             np.int64)
+        self.seg_index = np.ascontiguousarray(segs.index)
         self.tau_c = np.ascontiguousarray(problem.tau_comm_s, float)
         self.tau_p = np.ascontiguousarray(problem.tau_comp_s, float)
-        self.L = L
-        self.ends = np.flatnonzero(segs.last == L)
+        self.depth = min(J, L) + 1
+        self.width = max(int(self.bmax.sum()), 1)
+        self._pi_key = None
 
-    def shortest(self, pi: np.ndarray, theta: float):
-        """(segment path, T, P) minimising θ·T + P, P = Σ π_σ b; None if no chain exists."""
-        s = self.segs
-        dist, pred = _shortest(
-            s.server, s.first, s.last, s.slots, pi, self.by_end_start, self.by_end_order, self.tau_c, self.tau_p,
-            float(theta), self.L,
-        )
-        if self.ends.size == 0:
-            return None
-        d = dist[self.ends]
-        k = int(np.argmin(d))
-        if not np.isfinite(d[k]):
-            return None
-        path = []
-        v = int(self.ends[k])
-        while v >= 0:
-            path.append(v)
-            v = int(pred[v])
-        path.reverse()
-        return self.evaluate(tuple(path), pi)
+    # -- per-dual preparation -------------------------------------------------------------
+    def prepare(self, pi: np.ndarray) -> None:
+        pi = np.ascontiguousarray(pi, float)
+        key = pi.tobytes()
+        if key == self._pi_key:
+            return
+        self.pi = pi
+        self.price, self.seg = _hop_prices(pi, self.seg_index, self.lmax, self.bmax, self.J, self.L)
+        self.tmin, self.pmin = _to_sink(self.price, self.tau_c, self.tau_p, self.bmax, self.J, self.L)
+        self.qt, self.qp, self.qn = _completion_hulls(self.price, self.tau_c, self.tau_p, self.bmax, self.tmin,
+                                                      self.pmin, self.J, self.L, 256)
+        self._pi_key = key
 
-    def evaluate(self, path: tuple, pi: np.ndarray):
+    def relaxed_min(self, weight: float, const: float = 1.0) -> float:
+        """Exact minimum of const + P − w/T over relaxed chains (any server repeats), from Q(0)."""
+        if self.qn[0] == 0:
+            return np.inf
+        return float(const + np.min(self.qp[0, : self.qn[0]] - weight / self.qt[0, : self.qn[0]]))
+
+    def hops_to_path(self, hj, he) -> tuple:
+        out, ep = [], 0
+        for j, e in zip(hj, he):
+            out.append(int(self.seg[int(j), ep, int(e)]))
+            ep = int(e)
+        return tuple(out)
+
+    def evaluate(self, path: tuple, pi: np.ndarray | None = None):
+        """(path, T, P) of a segment path under duals ``pi`` (default: the prepared ones)."""
+        pi = self.pi if pi is None else pi
         s = self.segs
         prev, T, P = 0, 0.0, 0.0
         for sg in path:
@@ -123,19 +419,26 @@ class Pricer:
             T += self.tau_c[j] + self.tau_p[j] * b
             P += pi[sg] * b
             prev = s.last[sg]
-        return path, T, P
+        return path, float(T), float(P)
 
-    def hull(self, pi: np.ndarray, weight: float, max_points: int = 64):
-        """Chains on the lower-left convex hull of (T, P) — among them the minimiser of P − weight/T.
+    def shortest(self, pi: np.ndarray, theta: float):
+        """(segment path, T, P) minimising θ·T + P over relaxed chains; None if no chain exists."""
+        self.prepare(pi)
+        hj, he = _relaxed(self.price, self.tau_c, self.tau_p, self.bmax, float(theta), self.J, self.L)
+        if hj.size == 0:
+            return None
+        return self.evaluate(self.hops_to_path(hj, he))
 
-        P − w/T is concave and non-decreasing in (T, P), so its minimum over all chains is attained
-        at an extreme point of that hull, and every such point minimises P + θT for some θ ≥ 0.
-        Points are found by the usual slope bisection (Eisner–Severance).
-        """
-        scale = max(float(np.max(pi, initial=0.0)), 1e-12)
+    def hull(self, pi: np.ndarray, weight: float, max_points: int = 64, const: float = 1.0):
+        """Chains on the lower-left convex hull of (T, P) — among them the relaxed minimiser of
+        const + P − w/T. Returns (points, complete); ``complete`` is False when ``max_points`` cut the
+        bisection short (the minimum over the points is then not guaranteed to be the relaxed minimum)."""
+        self.prepare(pi)
+        finite = pi[np.isfinite(pi)]
+        scale = max(float(np.max(finite, initial=0.0)), 1e-12)
         A = self.shortest(pi, 1e-9 * scale)  # min P (ties → smaller T)
         if A is None:
-            return []
+            return [], True
         B = self.shortest(pi, 1e9 * scale + 1e9)  # min T
         pts = {A[0]: A, B[0]: B}
         stack = [(A, B)]
@@ -153,92 +456,89 @@ class Pricer:
                 pts[C[0]] = C
                 stack.append((p, C))
                 stack.append((C, q))
-        return list(pts.values())
+        return list(pts.values()), not stack
 
-    def successors(self):
-        """succ[e] = segments a chain can enter after finishing block e (chain rule, b ≤ S_σ)."""
-        if getattr(self, "_succ", None) is None:
-            s = self.segs
-            succ: list[list[int]] = [[] for _ in range(self.L + 1)]
-            for k in range(s.count):
-                a, e, S = int(s.first[k]), int(s.last[k]), int(s.slots[k])
-                for ep in range(max(a - 1, e - S), e):
-                    succ[ep].append(k)
-            self._succ = succ
-        return self._succ
+    # -- exact search over simple chains ------------------------------------------------------
+    def _search(self, pi, const, w, mode, cutoff, cap, deadline, slice_work=200_000, work_limit=None):
+        self.prepare(pi)
+        D, W = self.depth, self.width
+        st = np.zeros(4, np.int64)
+        fst = np.array([cutoff], float)
+        E = np.zeros(D + 1, np.int64)
+        T = np.zeros(D + 1)
+        P = np.zeros(D + 1)
+        HJ = np.zeros(D + 1, np.int64)
+        used = np.zeros(self.J, np.uint8)
+        cj = np.zeros((D + 1, W), np.int64)
+        ce = np.zeros((D + 1, W), np.int64)
+        clb = np.zeros((D + 1, W))
+        nch = np.zeros(D + 1, np.int64)
+        pos = np.zeros(D + 1, np.int64)
+        rv = np.full(cap, np.inf)
+        rl = np.zeros(cap, np.int64)
+        rj = np.zeros((cap, D + 1), np.int64)
+        re = np.zeros((cap, D + 1), np.int64)
+        while True:
+            code = _dfs(st, fst, E, T, P, HJ, used, cj, ce, clb, nch, pos, self.price, self.tau_c, self.tau_p,
+                        self.bmax, self.tmin, self.qt, self.qp, self.qn, float(const), float(w), mode, rv, rl, rj, re,
+                        slice_work, self.J, self.L)
+            if code != 0:
+                break
+            if STOP.requested or (deadline is not None and time.perf_counter() > deadline):
+                break
+            if work_limit is not None and st[3] >= work_limit:
+                break
+        n = int(st[2])
+        found = [(float(rv[k]), rj[k, : rl[k]].copy(), re[k, : rl[k]].copy()) for k in range(n)]
+        found.sort(key=lambda t: t[0])
+        self.last_work = int(st[3])
+        return code, found
 
-    def bounds_to_sink(self, pi: np.ndarray):
-        """For each block e = 0..L: min time and min Σπb to finish blocks e+1..L (ignoring server repeats)."""
-        s = self.segs
-        L = self.L
-        tmin = np.full(L + 1, np.inf)
-        pmin = np.full(L + 1, np.inf)
-        tmin[L] = pmin[L] = 0.0
-        for e in range(L - 1, -1, -1):
-            # hop into segment with first ≤ e+1 ≤ last, b = last − e
-            mask = (s.first <= e + 1) & (s.last >= e + 1) & (s.last - e <= s.slots)
-            if not mask.any():
-                continue
-            b = s.last[mask] - e
-            t = self.tau_c[s.server[mask]] + self.tau_p[s.server[mask]] * b + tmin[s.last[mask]]
-            pp = pi[mask] * b + pmin[s.last[mask]]
-            tmin[e] = t.min()
-            pmin[e] = pp.min()
-        return tmin, pmin
+    def elementary(self, pi, weight, const=1.0, count=8, threshold=-1e-9, deadline=None, work_limit=None):
+        """Best ≤ ``count`` simple chains with rc = const + P − weight/T < ``threshold``.
 
+        Returns (list of (path, T, P) sorted by rc, complete). When ``complete`` is True and the list is
+        empty, no simple chain has rc < ``threshold``; when it is False (deadline, Ctrl-C or
+        ``work_limit``) the list holds what was found so far.
+        """
+        code, found = self._search(pi, const, weight, 0, threshold, count, deadline, work_limit=work_limit)
+        out = [self.evaluate(self.hops_to_path(hj, he)) for _, hj, he in found]
+        return out, code == 1
 
-def elementary_best(pricer: Pricer, pi: np.ndarray, weight: float, jobs: bool, count: int = 8,
-                    node_limit: int = 2_000_000, threshold: float = -1e-9, deadline: float | None = None):
-    """Exact pricing over *simple* chains (no server twice) by depth-first branch and bound.
-
-    Minimises rc = 1 − weight/T + P (``jobs``) or −(1/T − P) (throughput), returns
-    (best chains with rc < ``threshold`` — up to ``count``, sorted —, complete flag). When complete
-    and no chain is returned, no simple chain has rc < ``threshold`` (column generation converged). The completion bound uses the relaxed (non-elementary) minimum time and
-    price to the last block, so pruning never loses a chain. ``node_limit`` counts successor
-    examinations (work), ``deadline`` is a ``time.perf_counter()`` value.
-    """
-    segs = pricer.segs
-    L = pricer.L
-    tmin, pmin = pricer.bounds_to_sink(pi)
-    tau_c, tau_p = pricer.tau_c, pricer.tau_p
-    succ = pricer.successors()
-    server = segs.server.tolist()
-    last = segs.last.tolist()
-
-    def rc(T, P):
-        return (1.0 - weight / T + P) if jobs else (P - 1.0 / T)
-
-    found: list = []  # (rc, path, T, P)
-    cutoff = threshold
-    best_any = np.inf
-    nodes = 0
-    stack = [((), 0, 0.0, 0.0, frozenset())]
-    while stack:
-        path, e, T, P, used = stack.pop()
-        nodes += 1 + len(succ[e])
-        if nodes > node_limit or STOP.requested or (deadline is not None and time.perf_counter() > deadline):
-            found.sort(key=lambda t: t[0])
-            return [(p, T_, P_) for _, p, T_, P_ in found[:count]], False
-        if e == L:
-            r = rc(T, P)
-            best_any = min(best_any, r)
-            if r < cutoff:
-                found.append((r, path, T, P))
-                found.sort(key=lambda t: t[0])
-                del found[count:]
-                if len(found) == count:
-                    cutoff = found[-1][0]
-            continue
-        for s in succ[e]:
-            j = server[s]
-            if j in used:
-                continue
-            e2 = last[s]
-            b = e2 - e
-            T2 = T + tau_c[j] + tau_p[j] * b
-            P2 = P + pi[s] * b
-            lb = rc(T2 + tmin[e2], P2 + pmin[e2])
-            if lb >= cutoff:
-                continue
-            stack.append((path + (s,), e2, T2, P2, used | {j}))
-    return [(p, T_, P_) for _, p, T_, P_ in found], True
+    def enumerate(self, pi, weight, delta, limit, deadline=None, const=1.0):
+        """Every simple chain (segment path) with rc = const + P − weight/T ≤ ``delta``; None if more
+        than ``limit`` exist (or the deadline / Ctrl-C came first)."""
+        code, found = self._search(pi, const, weight, 1, delta, limit + 1, deadline)
+        if code != 1:
+            return None
+        segs, idx = self.segs, self.seg_index
+        out: list[tuple] = []
+        for val, hj, he in found:
+            # every segment realisation of the hop path whose extra price keeps rc ≤ δ
+            options = []
+            ep = 0
+            for j, e in zip(hj.tolist(), he.tolist()):
+                b = e - ep
+                base = self.price[j, ep, e]
+                opts = []
+                for ell in range(b, min(e, int(self.lmax[j, b])) + 1):
+                    s = int(idx[j, e - ell + 1, e])
+                    if s >= 0:
+                        opts.append((b * float(self.pi[s]) - base, s))
+                opts.sort()
+                options.append(opts)
+                ep = e
+            slack = delta - val + 1e-12
+            stack = [(0, 0.0, ())]
+            while stack:
+                i, extra, path = stack.pop()
+                if i == len(options):
+                    out.append(path)
+                    if len(out) > limit:
+                        return None
+                    continue
+                for x, s in options[i]:
+                    if extra + x > slack:
+                        break
+                    stack.append((i + 1, extra + x, path + (s,)))
+        return out
