@@ -97,3 +97,47 @@ def brute_force(problem, limit: int = 60):
         if v is not None:
             best = v
     return best if best <= limit else None
+
+
+def _max_rate(problem, ranges, chains):
+    """Exact max Σ c/T s.t. slots (integer c), by DFS with the bound (free slots / L)·μ_max."""
+    L = problem.num_blocks
+    slots = [(_slots(problem, j, r[1] - r[0] + 1) if r is not None else 0) for j, r in enumerate(ranges)]
+    chains = sorted(chains, key=lambda c: c[1])
+    uses = []
+    for path, _ in chains:
+        w, e = {}, 0
+        for j in path:
+            w[j] = ranges[j][1] - e
+            e = ranges[j][1]
+        uses.append(w)
+    best = [0.0]
+
+    def dfs(k, rate, free):
+        if rate > best[0]:
+            best[0] = rate
+        if k == len(chains):
+            return
+        mu = 1.0 / chains[k][1]  # chains sorted fastest first: the best remaining rate per job server
+        if rate + sum(free.values()) / L * mu <= best[0] * (1 + 1e-12):
+            return
+        cmax = min(free[j] // b for j, b in uses[k].items())
+        for c in range(cmax, -1, -1):
+            nf = dict(free)
+            for j, b in uses[k].items():
+                nf[j] -= b * c
+            dfs(k + 1, rate + c * mu, nf)
+
+    dfs(0, 0.0, {j: slots[j] for j in range(len(ranges))})
+    return best[0]
+
+
+def brute_force_throughput(problem):
+    """Optimal total service rate ν over all placements and integer allocations (0.0 if no chain)."""
+    best = 0.0
+    J = problem.num_servers
+    for ranges in itertools.product(*[_options(problem, j) for j in range(J)]):
+        chains = _chains(problem, ranges)
+        if chains:
+            best = max(best, _max_rate(problem, list(ranges), chains))
+    return best

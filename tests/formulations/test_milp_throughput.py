@@ -1,0 +1,53 @@
+"""Throughput objective (max ν under memory) of method ``milp``: valid bound, proofs vs brute force; threads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chaincomp import methods
+from chaincomp.core.verify import assert_valid
+from chaincomp.formulations.common import greedy_start
+from tests.conftest import worked_example_problem
+from tests.formulations.bruteforce import brute_force_throughput
+from tests.formulations.tiny import random_instance
+
+
+def test_throughput_equals_brute_force_on_tiny_instances():
+    rng = np.random.default_rng(123)
+    compared = 0
+    for seed in range(22):
+        J, L = int(rng.integers(2, 5)), int(rng.integers(2, 5))
+        p = random_instance(seed, J, L)
+        if greedy_start(p) is None:
+            continue
+        expected = brute_force_throughput(p)
+        sol = methods.run("milp", p, objective="throughput", time_limit_s=10)
+        assert_valid(sol)
+        value, bound = sol.metrics["service_rate"], sol.solver["bound"]
+        assert value <= expected * (1 + 1e-9) and bound >= expected * (1 - 1e-9), (seed, value, expected, bound)
+        assert sol.solver["bound_kind"] == "upper"
+        if sol.solver["proved_optimal"]:
+            assert value == pytest.approx(expected, rel=1e-9), seed
+            compared += 1
+    assert compared >= 10
+
+
+def test_throughput_gap_is_reported_beyond_tiny_size():
+    p = random_instance(5001, 7, 7)
+    if greedy_start(p) is None:
+        pytest.skip("greedy infeasible on this random instance")
+    sol = methods.run("milp", p, objective="throughput", time_limit_s=5)
+    assert_valid(sol)
+    s = sol.solver
+    assert s["bound"] is not None and s["bound"] >= sol.metrics["service_rate"] * (1 - 1e-9)
+    assert s["gap"] is not None and 0.0 <= s["gap"] < 1.0
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_threads_option_is_accepted_and_recorded(threads):
+    p = worked_example_problem()
+    sol = methods.run("milp", p, threads=threads)
+    assert_valid(sol)
+    assert sol.parameters["threads"] == threads
+    assert sol.solver["proved_optimal"]
