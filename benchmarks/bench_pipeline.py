@@ -9,13 +9,17 @@ Prints medians over repeats. Usage:
 
     python benchmarks/bench_pipeline.py            # J = 40, 200, 1000 sweeps; GCA at J = 400
     python benchmarks/bench_pipeline.py --quick    # small sizes, one repeat (CI smoke check)
+    python benchmarks/bench_pipeline.py --reference  # also time the naive pure-Python pipeline
+                                                      # (tests/reference.py) for the speed-up ratio
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -52,10 +56,29 @@ def timed(fn, repeats: int) -> tuple[float, object]:
     return statistics.median(times), out
 
 
+def reference_sweep_time(p: Problem) -> float:
+    """One full sweep with the naive implementations of tests/reference.py (explicit edge sets)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for tests/reference.py
+    from tests.reference import ref_gbp_cr, ref_gca
+
+    from chaincomp.analysis.bounds import jffc_bounds
+
+    M, tc, tp = list(p.memory_gb), list(p.tau_comm_s), list(p.tau_comp_s)
+    L, s_m, s_c = p.num_blocks, p.block_size_gb, p.cache_size_gb
+    t = time.perf_counter()
+    for c in range(1, p.max_cache_reservation + 1):
+        a, m, _, ok = ref_gbp_cr(M, tc, tp, L, s_m, s_c, p.arrival_rate, p.target_load, c)
+        if ok:
+            chains = ref_gca(a, m, M, tc, tp, L, s_m, s_c)
+            jffc_bounds(p.arrival_rate, [1 / x[2] for x in chains], [x[3] for x in chains])
+    return time.perf_counter() - t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--reference", action="store_true", help="time the naive reference sweep (J ≤ 400) for ratios")
     args = ap.parse_args()
     sizes = [20, 40] if args.quick else [40, 100, 200, 400, 1000]
     repeats = 1 if args.quick else args.repeats
@@ -72,7 +95,11 @@ def main() -> None:
         reps = repeats if J <= 400 else max(1, repeats // 2)
         med, res = timed(lambda: tune(p, "lower"), reps)
         feas = sum(c.feasible for c in res.candidates)
-        print(f"{J:>6} {p.max_cache_reservation:>6} {feas:>10} {med:>17.3f} {1000 * med / p.max_cache_reservation:>11.2f} {res.best.cache_reservation:>7}")
+        line = f"{J:>6} {p.max_cache_reservation:>6} {feas:>10} {med:>17.3f} {1000 * med / p.max_cache_reservation:>11.2f} {res.best.cache_reservation:>7}"
+        if args.reference and J <= 400:
+            ref = reference_sweep_time(p)
+            line += f"   naive reference {ref:.2f} s → {ref / med:.0f}× faster"
+        print(line)
 
     p = bloom_instance(gca_j)
     for c in (1, 7, 30):
