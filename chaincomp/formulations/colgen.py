@@ -22,7 +22,9 @@ Algorithm (wall-clock budget T = ``time_limit_s`` for everything)
 -----------------------------------------------------------------
 1. Greedy warm start: GBP-CR + GCA for every c (truncated to the job servers needed); its chains
    seed the column pool and its value is the first incumbent (so the result is never worse).
-2. Column generation on the LP relaxation, until converged or ``cg_share``·T (default 50 %).
+2. Column generation on the LP relaxation, until converged, or ``cg_share``·T (default 50 %), or
+   (job servers, ``early_stop``) ⌈bound⌉ = ⌈z_RMP⌉: the restricted master's value is ≥ LP*, so the
+   rounded bound cannot rise any more.
    Pricing (:mod:`.pricing`, numba): the relaxed hull pricing (a server may repeat) and the exact
    elementary branch and bound over simple chains, every iteration. Segment rows enter the master
    lazily (an absent row has dual 0). **Valid bound at every iteration** (Lagrangian / Farley): with
@@ -283,14 +285,15 @@ def _lagrangian(problem: Problem, segs: Segments, jobs: bool, x_bar: float, piR:
 
 
 def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: float, on_bound=None,
-                       elem_count: int = 64, x_bar: float = 0.0, alpha0: float = 0.5, max_rounds: int | None = None):
+                       elem_count: int = 64, x_bar: float = 0.0, alpha0: float = 0.5, max_rounds: int | None = None,
+                       heuristic_work: int | None = None):
     """Column generation until converged, the deadline, or Ctrl-C. Returns (converged, last _LP).
 
     Dual stabilisation (Wentges smoothing): pricing runs at π_in = α·π_center + (1 − α)·π_LP, where
     the center is the dual vector with the best Lagrangian bound so far; columns are added when their
     reduced cost at π_LP is negative; a mis-price (none is) sets α = 0 for the next round, and only a
     complete exact pricing at π_LP itself with no improving simple chain declares convergence.
-    ``on_bound(_Bound)`` receives the valid bound of every pricing round.
+    ``on_bound(_Bound, _LP)`` receives the valid bound of every pricing round; returning True stops.
     """
     problem, segs = master.problem, master.segs
     const = 1.0 if jobs else 0.0
@@ -321,8 +324,10 @@ def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: fl
         # a valid lower bound on the minimum reduced cost at π_in without the exact search: the relaxed
         # minimum from the completion hull Q(0) (see pricing._completion_hulls)
         relaxed = pricer.relaxed_min(w, const)
+        hull_improving = any(_rc(jobs, piR_in, T, P) < -RC_TOL and _simple(segs, q) for q, T, P in pts)
         elem, complete = pricer.elementary(pi_price, w, const=const, count=elem_count, threshold=-RC_TOL,
-                                           deadline=deadline)
+                                           deadline=deadline,
+                                           work_limit=heuristic_work if (hull_improving and heuristic_work) else None)
         if complete:
             rc_lb = min(_rc(jobs, piR_in, T, P) for _, T, P in elem) if elem else -RC_TOL
         else:
@@ -330,8 +335,8 @@ def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: fl
         rc_lb = min(rc_lb, 0.0)
         if not master.fixed:  # bounds only mean something for the unrestricted master
             value, bR, bpi = _lagrangian(problem, segs, jobs, x_bar, piR_in, pi_in, rc_lb)
-            if on_bound is not None:
-                on_bound(_Bound(value, bR, bpi, complete))
+            if on_bound is not None and on_bound(_Bound(value, bR, bpi, complete), lp):
+                break  # the caller's early termination (the rounded bound cannot improve any more)
             if center is None or (value > center[0] if jobs else value < center[0]):
                 center = (value, piR_in, pi_in)
         # add the columns that improve the current LP (reduced cost at π_LP)
@@ -367,6 +372,7 @@ def solve_colgen(
     enum_limit: int = 60_000,
     cg_share: float = 0.5,
     dive: bool = True,
+    early_stop: bool = True,
     start: GreedyStart | None = None,
 ) -> ColgenResult:
     """Run the algorithm of the module docstring within ``time_limit_s`` (wall clock, all phases)."""
@@ -415,14 +421,21 @@ def solve_colgen(
     max_slots = np.zeros(problem.num_servers)
     np.maximum.at(max_slots, segs.server, segs.slots)
     x_bar = float(max_slots.sum()) / problem.num_blocks
-    bound = {"lp": -math.inf if jobs else math.inf, "iters": 0, "best": None}
+    bound = {"lp": -math.inf if jobs else math.inf, "iters": 0, "best": None, "early": False}
 
-    def on_bound(b: _Bound) -> None:
+    def on_bound(b: _Bound, lp: _LP) -> bool:
         bound["iters"] += 1
         if (b.value > bound["lp"]) if jobs else (b.value < bound["lp"]):
             bound["lp"] = b.value
             bound["best"] = b
         display.update(inc["value"], int_bound() if jobs else bound["lp"])
+        # early termination (job servers): the restricted master's LP value z ≥ LP* and the bound ≤ LP*;
+        # once ⌈bound⌉ = ⌈z⌉ further column generation cannot raise the integer bound
+        if jobs and early_stop and lp.art <= 1e-9 and bound["best"] is not None and b.exact_pricing \
+                and math.ceil(bound["lp"] - 1e-6) >= math.ceil(lp.z - 1e-6):
+            bound["early"] = True
+            return True
+        return False
 
     def int_bound():
         b = bound["lp"]
@@ -442,6 +455,9 @@ def solve_colgen(
     phases["colgen_s"] = time.perf_counter() - t0 - phases["greedy_s"]
     phases["colgen_iterations"] = bound["iters"]
     phases["colgen_converged"] = converged
+    phases["colgen_stopped_early"] = bound["early"]
+    # for the integer phases an early stop is as good as convergence: the rounded bound is final
+    settled = converged or bound["early"]
     phases["columns"] = len(master.chains)
     lp_value = lp.z if (converged and lp is not None and (not jobs or lp.z < BIG / 2)) else None
     phases["lp_value"] = lp_value
@@ -481,21 +497,21 @@ def solve_colgen(
     # 3a. price-and-branch on the generated pool
     if not proved() and not STOP.requested and master.chains and left() > 0.2:
         pool = [p for p in master.chains if _simple(segs, p)]
-        share = 0.15 * time_limit_s if not converged or not jobs else 0.25 * left()
+        share = 0.15 * time_limit_s if not settled or not jobs else 0.25 * left()
         res = run_master(pool, min(left(), max(share, 0.5)), "price-and-branch")
         phases["price_and_branch"] = {"status": res.status, "objective": res.objective, "bound": res.bound,
                                       "time_s": res.wall_time_s, "columns": len(pool)}
 
     # 3b. diving (restricted: a heuristic)
     if dive and not proved() and not STOP.requested and left() > 1.0 and master.chains:
-        dive_deadline = time.perf_counter() + (0.6 if (jobs and converged) else 0.9) * left()
+        dive_deadline = time.perf_counter() + (0.6 if (jobs and settled) else 0.9) * left()
         phases["dives"] = _dives(problem, segs, pricer, master, jobs, dive_deadline, inc, better, run_master,
                                  lambda: proved() or (jobs and inc["value"] is not None and int_bound() is not None
                                                       and inc["value"] <= int_bound()))
 
     # 4. reduced-cost enumeration → exact master
     exact_master = False
-    if jobs and converged and not proved() and not STOP.requested and inc["value"] is not None \
+    if jobs and settled and not proved() and not STOP.requested and inc["value"] is not None \
             and bound["best"] is not None and left() > 0.2:
         bb: _Bound = bound["best"]
         pi_s, piR_s, z_s = bb.pi, bb.piR, bb.value
@@ -514,7 +530,7 @@ def solve_colgen(
                         pool.append(p)
                         have.add(p)
             value_before = inc["value"]
-            res = run_master(pool, left(), "exact master")
+            res = run_master(pool, left() - 0.75, "exact master")
             exact_master = True
             phases["exact_master"] = {"status": res.status, "objective": res.objective, "bound": res.bound,
                                       "time_s": res.wall_time_s, "columns": len(pool)}
@@ -543,7 +559,7 @@ def solve_colgen(
                     pool.append(p)
                     have.add(p)
             value_before = inc["value"]
-            res = run_master(pool, left(), "exact master")
+            res = run_master(pool, left() - 0.75, "exact master")
             exact_master = True
             phases["exact_master"] = {"status": res.status, "objective": res.objective, "bound": res.bound,
                                       "time_s": res.wall_time_s, "columns": len(pool)}
@@ -556,7 +572,7 @@ def solve_colgen(
     if not proved() and not STOP.requested and left() > 1.0 and len(master.chains) > phases.get(
             "price_and_branch", {}).get("columns", 0):
         pool = [p for p in master.chains if _simple(segs, p)]
-        res = run_master(pool, left(), "price-and-branch (all columns)")
+        res = run_master(pool, left() - 0.75, "price-and-branch (all columns)")  # margin: model build + decode
         phases["price_and_branch_all"] = {"status": res.status, "objective": res.objective, "bound": res.bound,
                                           "time_s": res.wall_time_s, "columns": len(pool)}
     display.close()
@@ -576,7 +592,9 @@ def solve_colgen(
         ib = inc["value"]
     else:
         status = "interrupted" if interrupted else "time_limit"
-        parts = ["valid bound from column generation" + ("" if converged else " (Lagrangian bound, CG not converged)")]
+        parts = ["valid bound from column generation" + (
+            "" if converged else " (stopped early: the rounded Lagrangian bound equals the rounded master LP)"
+            if bound["early"] else " (Lagrangian bound, CG not converged)")]
         parts.append(f"incumbent from {inc['source']} (restricted: not proved optimal)")
         if exact_master:
             parts.append("exact master over enumerated columns not finished")
