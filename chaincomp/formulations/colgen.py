@@ -224,8 +224,8 @@ class _Master:
 
     def solve(self, deadline: float | None = None) -> _LP | None:
         """Solve the LP (warm); None if it did not reach optimality (time limit): no duals to use."""
-        if deadline is not None:
-            self.h.setOptionValue("time_limit", max(0.05, deadline - time.perf_counter()))
+        if deadline is not None:  # HiGHS compares time_limit with the object's *cumulative* run time
+            self.h.setOptionValue("time_limit", self.h.getRunTime() + max(0.05, deadline - time.perf_counter()))
         self.h.run()
         if self.h.getModelStatus() != self.hp.HighsModelStatus.kOptimal:
             return None
@@ -286,7 +286,7 @@ def _lagrangian(problem: Problem, segs: Segments, jobs: bool, x_bar: float, piR:
 
 def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: float, on_bound=None,
                        elem_count: int = 64, x_bar: float = 0.0, alpha0: float = 0.5, max_rounds: int | None = None,
-                       heuristic_work: int | None = None):
+                       work_limit: int = 100_000_000):
     """Column generation until converged, the deadline, or Ctrl-C. Returns (converged, last _LP).
 
     Dual stabilisation (Wentges smoothing): pricing runs at π_in = α·π_center + (1 − α)·π_LP, where
@@ -303,6 +303,7 @@ def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: fl
     alpha = alpha0
     need_lp = True
     rounds = 0
+    work_cap = work_limit
     while not STOP.requested and time.perf_counter() < deadline:
         rounds += 1
         if max_rounds is not None and rounds > max_rounds:
@@ -324,10 +325,12 @@ def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: fl
         # a valid lower bound on the minimum reduced cost at π_in without the exact search: the relaxed
         # minimum from the completion hull Q(0) (see pricing._completion_hulls)
         relaxed = pricer.relaxed_min(w, const)
-        hull_improving = any(_rc(jobs, piR_in, T, P) < -RC_TOL and _simple(segs, q) for q, T, P in pts)
+        # the exact search is capped (its cost can explode at some dual vectors); a capped search
+        # still returns the columns found so far, and the cap grows whenever a capped search found none
         elem, complete = pricer.elementary(pi_price, w, const=const, count=elem_count, threshold=-RC_TOL,
-                                           deadline=deadline,
-                                           work_limit=heuristic_work if (hull_improving and heuristic_work) else None)
+                                           deadline=deadline, work_limit=work_cap)
+        if not complete and not elem:
+            work_cap *= 4
         if complete:
             rc_lb = min(_rc(jobs, piR_in, T, P) for _, T, P in elem) if elem else -RC_TOL
         else:
@@ -355,7 +358,8 @@ def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: fl
             continue
         converged = complete and not elem
         if not converged and not complete:
-            continue  # pricing cut short by the deadline / Ctrl-C: the loop condition ends it
+            need_lp = False  # cut short (work cap, deadline, Ctrl-C): retry with the larger cap
+            continue
         break
     return converged, lp
 
