@@ -208,6 +208,20 @@ class _Master:
                 self.h.changeColBounds(int(self.chain_col[k]), 0.0, 0.0)
                 self.zeroed.add(k)
 
+    def forbid_servers(self, servers) -> None:
+        """Dive: these servers host nothing (all their segments forbidden)."""
+        segs = self.segs
+        mask = np.isin(segs.server, np.asarray(list(servers), np.int64))
+        self.forbidden[mask] = True
+        for o in np.flatnonzero(mask):
+            c = self.seg_col[o]
+            if c >= 0:
+                self.h.changeColBounds(int(c), 0.0, 0.0)
+        for k, p in enumerate(self.chains):
+            if k not in self.zeroed and self.forbidden[list(p)].any():
+                self.h.changeColBounds(int(self.chain_col[k]), 0.0, 0.0)
+                self.zeroed.add(k)
+
     def reset_fixings(self) -> None:
         """Undo every :meth:`fix` (the LP basis is kept, so the next solve is warm)."""
         inf = self.hp.kHighsInf
@@ -690,6 +704,13 @@ def _dives(problem, segs, pricer, root: _Master, jobs, deadline, inc, better, ru
                 by_server.setdefault(int(segs.server[s]), s)
             chosen = sorted(by_server.values())
             pl = placement_from_segments(problem, segs, chosen)
+            # settle the placement (chosen ranges fixed, other servers off) and price its chains to LP
+            # optimality, so the allocation MKP below sees every chain its LP wants
+            for s_ in chosen:
+                if int(segs.server[s_]) not in m.fixed:
+                    m.fix(int(s_))
+            m.forbid_servers([j for j in range(problem.num_servers) if j not in by_server])
+            _column_generation(m, pricer, jobs, deadline, elem_count=64, alpha0=0.0, max_rounds=40)
             pool = [p for p in m.chains if set(p) <= set(chosen)]
             try:
                 have = set(pool)
