@@ -287,20 +287,26 @@ class _Bound:
 
 
 def _lagrangian(problem: Problem, segs: Segments, jobs: bool, x_bar: float, piR: float, pi: np.ndarray,
-                rc_lb: float) -> tuple[float, float, np.ndarray]:
+                rc_lb: float, tp_min: float = 0.0) -> tuple[float, float, np.ndarray]:
     """Bound from duals (π_R, π ≥ 0) and a lower bound ``rc_lb`` on the minimum reduced cost over
-    every simple chain: u_j = max_σ S_σ π_σ makes every y column dual feasible."""
+    every simple chain: u_j = max_σ S_σ π_σ makes every y column dual feasible.
+
+    Throughput also uses scaling: with ``tp_min`` ≤ min_k T_k·P_k (P_k = Σ b π), γ = 1/tp_min ≥
+    max_k μ_k/P_k, so (γπ, γu) is dual feasible and γ·Σu ≥ OPT; the smaller of the two bounds is kept."""
     u = np.zeros(problem.num_servers)
     np.maximum.at(u, segs.server, segs.slots * pi)
     if jobs:
         gamma = max(1.0, 1.0 - rc_lb)
         return (problem.required_rate * piR - float(u.sum())) / gamma, piR / gamma, pi / gamma
-    return float(u.sum()) + max(0.0, -rc_lb) * x_bar, piR, pi
+    value = float(u.sum()) + max(0.0, -rc_lb) * x_bar
+    if tp_min > 0.0:
+        value = min(value, float(u.sum()) / tp_min)
+    return value, piR, pi
 
 
 def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: float, on_bound=None,
                        elem_count: int = 64, x_bar: float = 0.0, alpha0: float = 0.5, max_rounds: int | None = None,
-                       work_limit: int = 100_000_000):
+                       work_limit: int = 10_000_000):
     """Column generation until converged, the deadline, or Ctrl-C. Returns (converged, last _LP).
 
     Dual stabilisation (Wentges smoothing): pricing runs at π_in = α·π_center + (1 − α)·π_LP, where
@@ -351,7 +357,13 @@ def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: fl
             rc_lb = relaxed
         rc_lb = min(rc_lb, 0.0)
         if not master.fixed:  # bounds only mean something for the unrestricted master
-            value, bR, bpi = _lagrangian(problem, segs, jobs, x_bar, piR_in, pi_in, rc_lb)
+            tp_min = 0.0
+            if not jobs and pricer.qn[0] > 0:
+                # T·P is quasi-concave and monotone on R²₊: its minimum over the relaxed chains is ≥ the
+                # minimum over the completion-hull vertices Q(0)
+                n0 = int(pricer.qn[0])
+                tp_min = float(np.min(pricer.qt[0, :n0] * pricer.qp[0, :n0]))
+            value, bR, bpi = _lagrangian(problem, segs, jobs, x_bar, piR_in, pi_in, rc_lb, tp_min)
             if on_bound is not None and on_bound(_Bound(value, bR, bpi, complete), lp):
                 break  # the caller's early termination (the rounded bound cannot improve any more)
             if center is None or (value > center[0] if jobs else value < center[0]):
@@ -462,7 +474,8 @@ def solve_colgen(
         return math.ceil(b - 1e-6) if jobs else b
 
     cg_deadline = t0 + cg_share * time_limit_s
-    converged, lp = _column_generation(master, pricer, jobs, cg_deadline, on_bound, x_bar=x_bar)
+    converged, lp = _column_generation(master, pricer, jobs, cg_deadline, on_bound, x_bar=x_bar,
+                                       work_limit=100_000_000 if jobs else 10_000_000)
     display.close()
     if jobs and converged and lp is not None and lp.art > 1e-7:
         display.close()
