@@ -31,6 +31,7 @@ from chaincomp.problem import Problem
 from chaincomp.solvers import check_solver, interruptible, solver_version
 
 OBJECTIVES = ("job-servers", "throughput")
+ALL_CHAINS_LIMIT = 20_000  # greedy-ilp: above this many chains the enumeration + model dominate; use GCA's
 FORMULATIONS = ("auto", "colgen", "compact")
 
 
@@ -177,7 +178,7 @@ def solve_greedy_ilp(
     variant: str = "memory",
     **unsupported,
 ) -> Solution:
-    """``chains``: ``all`` (every chain of the placement's DAG; falls back to GCA's if > 100 000) or
+    """``chains``: ``all`` (every chain of the placement's DAG; falls back to GCA's if > 20 000) or
     ``gca``. ``variant``: ``memory`` (per-server rows) or ``chain-cap`` (c_k ≤ GCA's c_k only)."""
     from chaincomp.formulations.cache_allocation import all_chains, solve_allocation
     from chaincomp.heuristics import tuning
@@ -198,14 +199,27 @@ def solve_greedy_ilp(
     caps = list(cand.allocation.capacities)
     if chains == "all":
         try:
-            chain_list = all_chains(problem, placement)
+            chain_list = all_chains(problem, placement, limit=ALL_CHAINS_LIMIT)
             used_chains = "all"
             caps = None
         except UsageError:
-            used_chains = "gca (the placement has more than 100000 chains)"
+            used_chains = f"gca (the placement has more than {ALL_CHAINS_LIMIT} chains)"
+    # start from GCA's allocation (job servers: truncated to what the rate needs) so the solver always
+    # has a solution at least as good as the greedy's, even when the time limit stops it early
+    from chaincomp.formulations.common import truncate
+
+    gca_alloc = cand.allocation if objective == "throughput" else truncate(problem, cand.allocation)
+    key = {(tuple(ch.servers), tuple(ch.blocks)): k for k, ch in enumerate(chain_list)}
+    start = {}
+    for ch, cap in zip(gca_alloc.chains, gca_alloc.capacities):
+        k = key.get((tuple(ch.servers), tuple(ch.blocks)))
+        if k is None:
+            start = None
+            break
+        start[k] = start.get(k, 0) + int(cap)
     with interruptible():
         alloc, res = solve_allocation(problem, placement, chain_list, variant=variant, caps=caps, objective=objective,
-                                      solver=solver, time_limit_s=time_limit_s or 60.0, mip_gap=mip_gap,
+                                      solver=solver, start=start, time_limit_s=time_limit_s or 60.0, mip_gap=mip_gap,
                                       threads=threads, seed=seed, progress=progress, label="§2.2 ILP")
     wall = time.perf_counter() - t0
     info = res.summary()
