@@ -542,6 +542,33 @@ def solve_colgen(
 
     # 4. reduced-cost enumeration → exact master
     exact_master = False
+
+    def exact_master_over(pool, delta: float, time_s: float, improve_bound) -> None:
+        """Solve the integer master over ``pool`` (every chain a better design could use, plus the
+        incumbent's); proved optimal → the incumbent is optimal, else ``improve_bound`` its MIP bound."""
+        nonlocal exact_master
+        phases["enumeration"] = {"delta": delta, "columns": None if pool is None else len(pool),
+                                 "time_s": time_s, "limit": enum_limit}
+        if pool is None or STOP.requested or left() <= 0.2:
+            return
+        if inc["allocation"] is not None:  # keep the incumbent's chains so the start stays feasible
+            have = set(pool)
+            for ch in inc["allocation"].chains:
+                p = chain_segments(segs, inc["placement"], ch)
+                if p not in have:
+                    pool.append(p)
+                    have.add(p)
+        value_before = inc["value"]
+        res = run_master(pool, left() - 0.75, "exact master")
+        exact_master = True
+        phases["exact_master"] = {"status": res.status, "objective": res.objective, "bound": res.bound,
+                                  "time_s": res.wall_time_s, "columns": len(pool)}
+        if res.status == "optimal" and (mip_gap in (None, 0.0)):
+            # optimal over every column that can beat value_before: the incumbent is optimal
+            extra_bound["value"] = inc["value"]
+        elif res.bound is not None:
+            extra_bound["value"] = improve_bound(value_before, res.bound)
+
     if jobs and settled and not proved() and not STOP.requested and inc["value"] is not None \
             and bound["best"] is not None and left() > 0.2:
         bb: _Bound = bound["best"]
@@ -550,26 +577,8 @@ def solve_colgen(
         delta = inc["value"] - 1.0 - z_s + 1e-6
         te = time.perf_counter()
         pool = pricer.enumerate(pi_s, piR_s, delta, enum_limit, deadline=deadline)
-        phases["enumeration"] = {"delta": delta, "columns": None if pool is None else len(pool),
-                                 "time_s": time.perf_counter() - te, "limit": enum_limit}
-        if pool is not None and not STOP.requested and left() > 0.2:
-            if inc["allocation"] is not None:  # keep the incumbent's chains so the start stays feasible
-                have = set(pool)
-                for ch in inc["allocation"].chains:
-                    p = chain_segments(segs, inc["placement"], ch)
-                    if p not in have:
-                        pool.append(p)
-                        have.add(p)
-            value_before = inc["value"]
-            res = run_master(pool, left() - 0.75, "exact master")
-            exact_master = True
-            phases["exact_master"] = {"status": res.status, "objective": res.objective, "bound": res.bound,
-                                      "time_s": res.wall_time_s, "columns": len(pool)}
-            if res.status == "optimal" and (mip_gap in (None, 0.0)):
-                # optimal over every column that can beat value_before: the incumbent is optimal
-                extra_bound["value"] = inc["value"]
-            elif res.bound is not None:
-                extra_bound["value"] = min(value_before, math.ceil(res.bound - 1e-6))
+        exact_master_over(pool, delta, time.perf_counter() - te,
+                          lambda before, mip_bound: min(before, math.ceil(mip_bound - 1e-6)))
 
     # 4'. throughput: with converged duals (every simple chain has d_k = P_k − μ_k ≥ −RC_TOL),
     # Σ μ x ≤ Σ_j u_j − Σ_k d_k x_k for every design, so a design better than the incumbent V only uses
@@ -580,24 +589,7 @@ def solve_colgen(
         delta = U0 - inc["value"] + 1e-9
         te = time.perf_counter()
         pool = pricer.enumerate(lp.pi, 1.0, delta, enum_limit, deadline=deadline, const=0.0)
-        phases["enumeration"] = {"delta": delta, "columns": None if pool is None else len(pool),
-                                 "time_s": time.perf_counter() - te, "limit": enum_limit}
-        if pool is not None and not STOP.requested and left() > 0.2:
-            have = set(pool)
-            for ch in inc["allocation"].chains:
-                p = chain_segments(segs, inc["placement"], ch)
-                if p not in have:
-                    pool.append(p)
-                    have.add(p)
-            value_before = inc["value"]
-            res = run_master(pool, left() - 0.75, "exact master")
-            exact_master = True
-            phases["exact_master"] = {"status": res.status, "objective": res.objective, "bound": res.bound,
-                                      "time_s": res.wall_time_s, "columns": len(pool)}
-            if res.status == "optimal" and (mip_gap in (None, 0.0)):
-                extra_bound["value"] = inc["value"]
-            elif res.bound is not None:
-                extra_bound["value"] = max(value_before, res.bound)
+        exact_master_over(pool, delta, time.perf_counter() - te, max)
 
     # 5. time left: the restricted integer master over every column generated so far (root + dives)
     if not proved() and not STOP.requested and left() > 1.0 and len(master.chains) > phases.get(
