@@ -220,6 +220,19 @@ def simulated_response_time(record: dict[str, Any]) -> float | None:
     return None
 
 
+#: the Solution's ``metrics`` keys copied into each CSV row
+METRIC_COLUMNS = (
+    "job_servers",
+    "total_capacity",
+    "num_chains",
+    "service_rate",
+    "required_rate",
+    "load",
+    "response_time_lower_s",
+    "response_time_upper_s",
+    "surrogate_response_time_s",
+)
+
 CSV_COLUMNS = (
     "task_id",
     "instance",
@@ -231,15 +244,7 @@ CSV_COLUMNS = (
     "status",
     "error_type",
     "error_message",
-    "job_servers",
-    "total_capacity",
-    "num_chains",
-    "service_rate",
-    "required_rate",
-    "load",
-    "response_time_lower_s",
-    "response_time_upper_s",
-    "surrogate_response_time_s",
+    *METRIC_COLUMNS,
     "simulated_response_time_s",
     "cache_reservation",
     "objective_bound",
@@ -275,17 +280,7 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
         "method_time_s": record.get("method_time_s"),
         "worker": record.get("worker"),
     }
-    for key in (
-        "job_servers",
-        "total_capacity",
-        "num_chains",
-        "service_rate",
-        "required_rate",
-        "load",
-        "response_time_lower_s",
-        "response_time_upper_s",
-        "surrogate_response_time_s",
-    ):
+    for key in METRIC_COLUMNS:
         row[key] = metrics.get(key)
     return {k: row.get(k) for k in CSV_COLUMNS}
 
