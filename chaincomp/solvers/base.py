@@ -87,6 +87,20 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
 
 
 # -- Ctrl-C ---------------------------------------------------------------------------------------
+def classify_status(optimal: bool, infeasible: bool, interrupted: bool, time_limit: bool, has_incumbent: bool) -> str:
+    """Map a backend's termination to the common status (optimal / infeasible / interrupted /
+    time_limit / no_solution); any other stop with an incumbent counts as ``time_limit``."""
+    if optimal:
+        return "optimal"
+    if infeasible:
+        return "infeasible"
+    if interrupted:
+        return "interrupted"
+    if time_limit:
+        return "time_limit"
+    return "time_limit" if has_incumbent else "no_solution"
+
+
 class _StopFlag:
     """Process-wide "stop requested" flag set by our SIGINT handler; solvers register cancel hooks."""
 

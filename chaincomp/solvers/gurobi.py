@@ -14,7 +14,15 @@ import time
 import numpy as np
 
 from chaincomp.errors import SolverUnavailable
-from chaincomp.solvers.base import STOP, ProgressDisplay, SolveOptions, SolveResult, interruptible, relative_gap
+from chaincomp.solvers.base import (
+    STOP,
+    ProgressDisplay,
+    SolveOptions,
+    SolveResult,
+    classify_status,
+    interruptible,
+    relative_gap,
+)
 from chaincomp.solvers.model import MilpModel
 
 #: limits of Gurobi's size-limited (pip) licence
@@ -125,16 +133,13 @@ def solve(model: MilpModel, options: SolveOptions | None = None) -> SolveResult:
             bound = float(m.ObjBound) if is_mip else (objective if st == GRB.OPTIMAL else None)
         except (gp.GurobiError, AttributeError):
             bound = None
-        if st == GRB.OPTIMAL:
-            status = "optimal"
-        elif st in (GRB.INFEASIBLE, GRB.INF_OR_UNBD):
-            status = "infeasible"
-        elif interrupted or st == GRB.INTERRUPTED:
-            status = "interrupted"
-        elif st == GRB.TIME_LIMIT:
-            status = "time_limit"
-        else:
-            status = "no_solution" if values is None else "time_limit"
+        status = classify_status(
+            st == GRB.OPTIMAL,
+            st in (GRB.INFEASIBLE, GRB.INF_OR_UNBD),
+            interrupted or st == GRB.INTERRUPTED,
+            st == GRB.TIME_LIMIT,
+            values is not None,
+        )
         if status == "optimal" and bound is None:
             bound = objective
         nodes = int(m.NodeCount) if is_mip else 0

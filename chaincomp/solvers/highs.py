@@ -12,7 +12,16 @@ import time
 
 import numpy as np
 
-from chaincomp.solvers.base import STOP, ProgressDisplay, SolveOptions, SolveResult, cancel_hook, interruptible, relative_gap
+from chaincomp.solvers.base import (
+    STOP,
+    ProgressDisplay,
+    SolveOptions,
+    SolveResult,
+    cancel_hook,
+    classify_status,
+    interruptible,
+    relative_gap,
+)
 from chaincomp.solvers.model import MilpModel
 
 
@@ -141,16 +150,9 @@ def _result(h, model: MilpModel, wall: float, interrupted: bool, is_mip: bool) -
             bound = None
     else:
         bound = objective if ms == S.kOptimal else None
-    if ms == S.kOptimal:
-        status = "optimal"
-    elif ms in (S.kInfeasible,):
-        status = "infeasible"
-    elif interrupted or ms == S.kInterrupt:
-        status = "interrupted"
-    elif ms == S.kTimeLimit:
-        status = "time_limit"
-    else:
-        status = "no_solution" if values is None else "time_limit"
+    status = classify_status(
+        ms == S.kOptimal, ms == S.kInfeasible, interrupted or ms == S.kInterrupt, ms == S.kTimeLimit, values is not None
+    )
     if status == "optimal" and bound is None:
         bound = objective
     gap = relative_gap(objective, bound)
