@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
+from chaincomp import __version__
+from chaincomp.cli import options
 from chaincomp.errors import ChaincompError
 
 app = typer.Typer(
@@ -18,11 +21,34 @@ app = typer.Typer(
     help="Block placement, cache allocation, dispatch and response-time prediction for "
     "pipeline-parallel model serving over memory-limited GPU servers.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
 )
 
 err_console = Console(stderr=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"chaincomp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Debug log messages on stderr.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr: no progress bars, notes (wrote FILE) or warnings.")] = False,
+) -> None:
+    """Block placement, cache allocation, dispatch and response-time prediction for pipeline-parallel
+    model serving over memory-limited GPU servers.
+
+    Global options go before the verb: `chaincomp -q batch …`, `chaincomp -v solve …`.
+    """
+    try:
+        options.configure_logging(verbose, quiet)
+    except ChaincompError as exc:
+        fail(exc)
 
 #: command modules, in help order; each defines its commands on ``app``
 COMMAND_MODULES = (

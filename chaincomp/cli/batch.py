@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from chaincomp.cli import common
+from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
 from chaincomp.errors import UsageError
 
@@ -21,11 +22,13 @@ def batch(
     method: Annotated[Optional[list[str]], typer.Option("--method", "-m", help="Method to run (repeat for several; see `chaincomp solve --list-methods`).")] = None,
     param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Parameter grid KEY=V1,V2,… (repeat; e.g. c=auto,5,7  tune=lower,upper  time_limit_s=60  policy=jffc).")] = None,
     seeds: Annotated[Optional[str], typer.Option("--seeds", help="Seeds, e.g. 0-9 or 0,3,5 (default 0, or the manifest's).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Results JSONL (default: the manifest's `out`, else results.jsonl).")] = None,
+    out: opt.out("Results JSONL (default: the manifest's `out`, else results.jsonl).") = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an existing results file: skip tasks already recorded.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Start the results file afresh.")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="With --resume: run failed tasks again (a newer line supersedes the old).")] = False,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes (default: number of cores).")] = None,
+    workers: opt.WorkersOpt = None,
+    old_jobs: Annotated[Optional[int], typer.Option("--jobs", hidden=True, help="Renamed --workers (an error that says so).")] = None,
+    old_j: Annotated[Optional[int], typer.Option("-j", hidden=True, help="Deprecated alias of --workers.")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run on Dask: tcp://HOST:PORT, or 'local' to start a LocalCluster.")] = None,
     retries: Annotated[int, typer.Option("--retries", help="Dask: retries of a task whose worker died.")] = 1,
     task_timeout: Annotated[Optional[float], typer.Option("--task-timeout", help="Hard wall-clock limit per task (s); default none, or 2×time_limit_s+60 for tasks with a solver time limit.")] = None,
@@ -39,7 +42,7 @@ def batch(
 
     Examples:
       chaincomp batch instances/ --method greedy --param tune=lower,upper --seeds 0-4 --out runs.jsonl
-      chaincomp batch --manifest study.toml --jobs 8 --resume
+      chaincomp batch --manifest study.toml --workers 8 --resume
       chaincomp batch 'sets/*.json' -m greedy -m milp -p time_limit_s=60 --scheduler tcp://10.0.0.5:8786
 
     Exit code 0 when every task succeeded, 1 when some failed (all are still recorded), 2 on usage errors.
@@ -50,6 +53,14 @@ def batch(
     from chaincomp.batch.store import ResultStore, export_csv, read_records
     from chaincomp.batch.worker import load_providers
 
+    if old_jobs is not None:
+        raise opt.renamed("batch", "--jobs", "--workers/-w", "worker processes", "simulated jobs")
+    if old_j is not None:  # -j never meant anything else: a deprecated alias, not an error
+        if workers is not None:
+            raise UsageError("give --workers/-w only (-j is its deprecated alias)")
+        opt.log.warning("batch -j is deprecated; use --workers/-w")
+        workers = old_j
+    jobs = workers
     providers = list(provider or [])
     if manifest is not None:
         if sources or method or param:
@@ -73,7 +84,7 @@ def batch(
     if retry_failed and not resume:
         raise UsageError("--retry-failed needs --resume")
     if jobs is not None and jobs < 1:
-        raise UsageError(f"--jobs must be ≥ 1, got {jobs}")
+        raise UsageError(f"--workers must be ≥ 1, got {jobs}")
 
     # fail fast on unknown methods (providers are imported here too, as in the workers)
     load_providers(providers)
@@ -102,7 +113,7 @@ def batch(
         executor = LocalPool(jobs, memory_limit_gb=memory_limit_gb)
 
     progress = None
-    if not as_json and common.err_console.is_terminal:
+    if not as_json and common.err_console.is_terminal and opt.show_progress():
         from chaincomp.batch.progress import RichBatchProgress
 
         progress = RichBatchProgress(common.err_console, description=out.name)
@@ -143,6 +154,6 @@ def batch(
         if len(summary.failures) > 10 or summary.failed + summary.invalid > len(summary.failures[:10]):
             c.print(f"  … see `chaincomp report {out}` for all failures", highlight=False)
         if csv_out is not None:
-            c.print(f"wrote {csv_out}")
+            opt.note(f"wrote {csv_out}")
     if summary.failed or summary.invalid:
         raise typer.Exit(1)

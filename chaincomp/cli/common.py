@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from chaincomp.cli import options
 from chaincomp.errors import UsageError
 from chaincomp.problem import Problem
 
@@ -22,8 +23,8 @@ ModelOpt = Annotated[Optional[Path], typer.Option("--model", help="Model JSON fi
 WorkloadOpt = Annotated[Optional[Path], typer.Option("--workload", help="Workload JSON file (arrival rate, target load, token lengths).")]
 RateOpt = Annotated[Optional[float], typer.Option("--rate", help="Arrival rate λ (requests/s); overrides the workload's.")]
 TargetLoadOpt = Annotated[Optional[float], typer.Option("--target-load", help="Target load ρ̄ in (0, 1]; overrides the workload's.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Write the result JSON to stdout instead of tables.")]
-OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the result JSON to this file.")]
+JsonOpt = options.JsonOpt  # one definition per option name: chaincomp/cli/options.py
+OutOpt = options.OutOpt
 
 
 def resolve_problem(

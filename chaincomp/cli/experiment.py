@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from chaincomp.cli import common
+from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
 from chaincomp.errors import UsageError
 
@@ -50,16 +51,16 @@ def _result_table(title: str, columns, rows, width: int) -> Table:
 def experiment(
     name: Annotated[str, typer.Argument(help="placement | allocation | dispatch | tuning | overall | testbed")],
     quick: Annotated[bool, typer.Option("--quick", help="Small variant that runs fast (CI).")] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Base seed of instances and random streams.")] = 0,
+    seed: opt.seed("Base seed of instances and random streams.") = 0,
     data: Annotated[Optional[Path], typer.Option("--data", help="Folder with ripe_atlas_eu_rtt.csv and azure_llm_inference_2023_code.csv (default: ../shared/data).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Directory for NAME.csv and NAME.json.")] = None,
+    out: opt.out("Directory for NAME.csv and NAME.json.") = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Directory for the PNG figure.")] = None,
     runs: Annotated[Optional[int], typer.Option("--runs", help="overall: Monte Carlo runs per (J, η) (default 20; quick 2).")] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", help="overall/dispatch/tuning: jobs per simulation run.")] = None,
+    jobs: opt.jobs("overall/dispatch/tuning: simulated jobs per run.") = None,
     requests: Annotated[Optional[int], typer.Option("--requests", help="testbed: first N trace requests (default 1000; quick 200).")] = None,
-    cache_reservation: Annotated[Optional[int], typer.Option("--cache-reservation", "-c", help="Fix c (placement/allocation/dispatch default 7; overall/testbed default: tuned).")] = None,
+    cache_reservation: opt.cache_reservation("Fix c (placement/allocation/dispatch default 7; overall/testbed default, or 'auto': tuned).") = None,
     service_scale: Annotated[Optional[float], typer.Option("--service-scale", help="testbed: multiply every τ constant (sensitivity study; 1 = the SPEC §1.1 model).")] = None,
-    as_json: common.JsonOpt = False,
+    as_json: opt.JsonOpt = False,
 ) -> None:
     """Reproduce one experiment of the paper's evaluation and print its table.
 
@@ -77,15 +78,16 @@ def experiment(
         opts["jobs"] = jobs
     if requests is not None:
         opts["requests"] = requests
-    if cache_reservation is not None:
-        opts["cache_reservation"] = cache_reservation
+    fixed_c = opt.parse_cache_reservation(cache_reservation)
+    if fixed_c is not None:
+        opts["cache_reservation"] = fixed_c
     if service_scale is not None:
         if name != "testbed":
             raise UsageError("--service-scale applies to the testbed experiment only")
         if service_scale <= 0:
             raise UsageError(f"--service-scale must be > 0, got {service_scale}")
         opts["service_scale"] = service_scale
-    if as_json:
+    if as_json or not opt.show_progress():
         res = experiments.run(name, **opts)
     else:
         with common.err_console.status(f"experiment {name}…") as status:
@@ -108,4 +110,4 @@ def experiment(
                 t2.add_row(*[_cell(r.get(k)) for k in keys])
             common.console.print(t2)
     for p in written + figs:
-        common.console.print(f"wrote {p}")
+        opt.note(f"wrote {p}")

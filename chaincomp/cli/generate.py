@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from chaincomp.cli import common
+from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
 from chaincomp.errors import ChaincompError
 
@@ -17,8 +18,8 @@ from chaincomp.errors import ChaincompError
 def generate(
     family: Annotated[str, typer.Argument(help="Instance family: bloom, mig, helix-single-24, helix-three-region-24, helix-single-42.")],
     count: Annotated[int, typer.Option("--count", "-n", help="Number of instances to write.")] = 1,
-    seed: Annotated[int, typer.Option("--seed", help="Base seed; instance i uses numpy default_rng((seed, i)). Same seed → same bytes.")] = 0,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("instances"),
+    seed: opt.seed("Base seed; instance i uses numpy default_rng((seed, i)). Same seed → same bytes.") = 0,
+    out: opt.out("Output directory (default: instances).") = None,
     rtt_data: Annotated[Optional[Path], typer.Option("--rtt-data", help="RTT data: RIPE Atlas CSV (e.g. ../shared/data/ripe_atlas_eu_rtt.csv) or a Topology Zoo .graph file; default: synthetic European model. bloom/mig only.")] = None,
     servers: Annotated[Optional[int], typer.Option("--servers", "-J", help="bloom: number of servers J (default 20).")] = None,
     eta: Annotated[Optional[float], typer.Option("--eta", help="bloom: fraction η of high-performance servers (default 0.2).")] = None,
@@ -30,7 +31,7 @@ def generate(
     orchestrator_region: Annotated[Optional[int], typer.Option("--orchestrator-region", help="helix-three-region-24: region (1-3) of the orchestrator (default 1).")] = None,
     access_fraction: Annotated[float, typer.Option("--access-fraction", help="RIPE construction: share of each anchor's median RTT taken as its access latency.")] = 0.3,
     ms_per_km: Annotated[float, typer.Option("--ms-per-km", help="RIPE construction: RTT per km of great-circle distance.")] = 0.01,
-    as_json: common.JsonOpt = False,
+    as_json: opt.JsonOpt = False,
 ) -> None:
     """Write COUNT instance files of FAMILY into OUT (single-file instances for `--instance` / batch).
 
@@ -43,6 +44,7 @@ def generate(
     from chaincomp.instances.generators import write_instances
     from chaincomp.instances.load import load_instance_file
 
+    out = out if out is not None else Path("instances")
     params = {k: v for k, v in dict(servers=servers, eta=eta, rate=rate, target_load=target_load, model=model, dtype=dtype,
                                     max_seq_len=max_seq_len, orchestrator_region=orchestrator_region).items() if v is not None}
     paths = write_instances(family, count, seed, out, rtt_data=rtt_data, access_fraction=access_fraction,
@@ -72,5 +74,5 @@ def generate(
     if len(rows) > 20:
         common.console.print(f"… {len(rows) - 15} more files not shown")
     if unhostable:
-        common.err_console.print(f"[yellow]warning:[/] {len(unhostable)} instance(s) cannot host all blocks "
-                                 f"even with one cache slot per block; solving them will report InfeasibleInstance")
+        opt.log.warning(f"{len(unhostable)} instance(s) cannot host all blocks "
+                        f"even with one cache slot per block; solving them will report InfeasibleInstance")

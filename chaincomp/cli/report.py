@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from chaincomp.cli import common
+from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
 from chaincomp.errors import UsageError
 
@@ -31,7 +32,7 @@ def report(
     csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Export one CSV row per task.")] = None,
     failures: Annotated[int, typer.Option("--failures", help="How many failed tasks to list.")] = 10,
     export_solution: Annotated[Optional[str], typer.Option("--export-solution", help="Write the Solution JSON of task ID (prefix ok) to --out.")] = None,
-    out: common.OutOpt = None,
+    out: opt.out("Write the summary JSON (with --export-solution: the Solution JSON) to this file.") = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Summarize a batch: objective (job servers), ratio to the best, gap, predicted and simulated
@@ -59,7 +60,7 @@ def report(
             raise UsageError("--export-solution needs --out FILE (or --json for stdout)")
         common.emit_json(sol, as_json, out)
         if out is not None and not as_json:
-            common.console.print(f"wrote {out}")
+            opt.note(f"wrote {out}")
         return
     summary = rp.summarize(records, by)
     summary["file"] = str(results)
@@ -120,7 +121,9 @@ def report(
                 highlight=False,
                 soft_wrap=True,
             )
+    if out is not None:
+        opt.note(f"wrote {out}")
     if "csv" in summary:
-        c.print(f"wrote {summary['csv']}")
+        opt.note(f"wrote {summary['csv']}")
     if "plots" in summary:
-        c.print(f"wrote {len(summary['plots'])} plot(s) into {plot_dir}: {', '.join(Path(p).name for p in summary['plots'])}")
+        opt.note(f"wrote {len(summary['plots'])} plot(s) into {plot_dir}: {', '.join(Path(p).name for p in summary['plots'])}")

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from chaincomp import methods
 from chaincomp.cli import common
+from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
 from chaincomp.errors import UsageError
 
@@ -33,16 +34,16 @@ def simulate(
     trace: Annotated[Optional[Path], typer.Option("--trace", help="Azure-format trace CSV (TIMESTAMP,ContextTokens,GeneratedTokens). With Poisson arrivals and --service length, lengths are resampled from it.")] = None,
     trace_offset: Annotated[int, typer.Option("--trace-offset", help="Skip this many trace requests first.")] = 0,
     trace_rate: Annotated[Optional[float], typer.Option("--trace-rate", help="Rescale trace time so its mean rate is this (req/s).")] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-n", help="Jobs per replication (Poisson; default 100000) or the first N trace requests (default: all).")] = None,
+    jobs: opt.jobs("Simulated jobs per replication (Poisson; default 100000) or the first N trace requests (default: all).") = None,
     replications: Annotated[int, typer.Option("--replications", "-r", help="Independent replications (95% CIs across them; one run uses batch means).")] = 1,
-    seed: Annotated[int, typer.Option("--seed", help="Seed (same seed → byte-identical JSON).")] = 0,
+    seed: opt.SeedOpt = 0,
     service: Annotated[str, typer.Option("--service", help="exp (Exp(1) × T_k), deterministic (T_k) or length (τ from each request's tokens).")] = "exp",
     warmup: Annotated[Optional[float], typer.Option("--warmup", help="Jobs to discard: a fraction < 1 or a count (default 0.1 for Poisson, 0 for traces).")] = None,
     load: Annotated[Optional[float], typer.Option("--load", help="Poisson rate as a fraction of the chains' service rate: λ = load·ν (overrides --rate).")] = None,
     engine: Annotated[str, typer.Option("--engine", help="auto (numba kernel for chain policies), numba, or python (general engine).")] = "auto",
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Write response-time CDFs per policy to this PNG.")] = None,
-    as_json: common.JsonOpt = False,
-    out: common.OutOpt = None,
+    as_json: opt.JsonOpt = False,
+    out: opt.OutOpt = None,
 ) -> None:
     """Simulate a design under Poisson or trace traffic; compare dispatch policies with Theorem 4.
 
@@ -105,7 +106,7 @@ def simulate(
         warm = warmup if warmup < 1 else int(warmup)
 
     n_jobs = jobs if jobs is not None else 100_000
-    show = not as_json and common.err_console.is_terminal
+    show = not as_json and common.err_console.is_terminal and opt.show_progress()
     t0 = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
                   TimeElapsedColumn(), console=common.err_console, transient=True, disable=not show) as bar:
@@ -127,9 +128,9 @@ def simulate(
         return
     _print_report(data, wall)
     if out is not None:
-        common.console.print(f"wrote {out}")
+        opt.note(f"wrote {out}")
     if plot is not None:
-        common.console.print(f"wrote {plot}")
+        opt.note(f"wrote {plot}")
 
 
 def _fmt(x, digits=4):

@@ -9,6 +9,7 @@ from rich.progress import Progress
 
 from chaincomp import methods
 from chaincomp.cli import common
+from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
 from chaincomp.cli.render import petals_commands, print_solution
 from chaincomp.core.verify import assert_valid
@@ -25,25 +26,25 @@ def solve(
     rate: common.RateOpt = None,
     target_load: common.TargetLoadOpt = None,
     method: Annotated[str, typer.Option("--method", "-m", help="Method (see `chaincomp solve --list-methods`).")] = "greedy",
-    c: Annotated[str, typer.Option("--c", help="Cache reservation c: 'auto' (tune) or an integer.")] = "auto",
+    cache_reservation: opt.CacheReservationOpt = "auto",
     tune: Annotated[str, typer.Option("--tune", help="Score for tuning c: lower (Theorem-4 lower bound, default), upper, surrogate, sim.")] = "lower",
     solver: Annotated[Optional[str], typer.Option("--solver", help="MILP solver: highs (default) or gurobi.")] = None,
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Solver time limit (s).")] = None,
     mip_gap: Annotated[Optional[float], typer.Option("--mip-gap", help="Relative MIP gap to stop at.")] = None,
     objective: Annotated[Optional[str], typer.Option("--objective", help="MILP objective: job-servers (default) or throughput.")] = None,
     threads: Annotated[Optional[int], typer.Option("--threads", help="Solver threads.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for every random choice.")] = 0,
+    seed: opt.SeedOpt = 0,
     export: Annotated[Optional[str], typer.Option("--export", help="'petals': print one PETALS server command per server.")] = None,
     top: Annotated[int, typer.Option("--top", help="How many of the best c's to show.")] = 5,
     list_methods: Annotated[bool, typer.Option("--list-methods", help="List the available methods and exit.")] = False,
-    as_json: common.JsonOpt = False,
-    out: common.OutOpt = None,
+    as_json: opt.JsonOpt = False,
+    out: opt.OutOpt = None,
 ) -> None:
     """Place blocks, form chains and allocate cache; print the design and its predicted response time.
 
     Examples:
       chaincomp solve --example bloom-j20
-      chaincomp solve --example worked-example --c 1 --json
+      chaincomp solve --example worked-example -c 1 --json
       chaincomp solve --cluster cluster.json --model bloom.json --rate 0.5 --out design.json
     """
     if list_methods:
@@ -54,18 +55,16 @@ def solve(
         raise UsageError(f"--export supports only 'petals', got {export!r}")
     problem = common.resolve_problem(example, instance, cluster, model, workload, rate, target_load)
     options: dict = {"seed": seed}
-    if c != "auto":
-        try:
-            options["cache_reservation"] = int(c)
-        except ValueError:
-            raise UsageError(f"--c must be 'auto' or an integer, got {c!r}") from None
+    fixed_c = opt.parse_cache_reservation(cache_reservation)
+    if fixed_c is not None:
+        options["cache_reservation"] = fixed_c
     if method == "greedy" or tune != "lower":
         options["tune"] = tune
     for key, val in (("solver", solver), ("time_limit_s", time_limit), ("mip_gap", mip_gap), ("objective", objective), ("threads", threads)):
         if val is not None:
             options[key] = val
     info = methods.get(method)
-    show_progress = not as_json and common.console.is_terminal
+    show_progress = not as_json and common.console.is_terminal and opt.show_progress()
     if method == "greedy":
         with Progress(transient=True, console=common.err_console, disable=not show_progress) as bar:
             task = bar.add_task("tuning c", total=None)
@@ -83,4 +82,4 @@ def solve(
         return
     print_solution(common.console, solution, top)
     if out is not None:
-        common.console.print(f"wrote {out}")
+        opt.note(f"wrote {out}")

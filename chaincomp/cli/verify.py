@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from chaincomp.cli import common
+from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
 from chaincomp.core.solution import Solution
 from chaincomp.core.verify import verify_solution
@@ -16,16 +17,23 @@ from chaincomp.core.verify import verify_solution
 @app.command()
 def verify(
     solution_file: Annotated[Path, typer.Argument(help="Solution JSON written by `chaincomp solve --out` or `--json`.")],
-    as_json: common.JsonOpt = False,
+    as_json: opt.JsonOpt = False,
+    out: opt.out("Also write the verification report JSON ({file, valid, violations}) to this file.") = None,
 ) -> None:
     """Check ranges, the chain rule, per-server memory, every T_k, ν and the objective.
 
     Exit code 0 when valid, 1 when any violation is found (each is listed).
+
+    Examples:
+      chaincomp verify design.json
+      chaincomp verify design.json --out check.json
     """
     solution = Solution.load(solution_file)
     errors = verify_solution(solution)
+    report = {"file": str(solution_file), "valid": not errors, "violations": errors}
+    common.emit_json(report, as_json, out)
     if as_json:
-        common.emit_json({"file": str(solution_file), "valid": not errors, "violations": errors}, True, None)
+        pass
     elif errors:
         common.console.print(f"[bold red]{solution_file}: {len(errors)} violation(s)[/]")
         for e in errors:
@@ -36,4 +44,6 @@ def verify(
             f"[green]{solution_file}: valid[/] — {len(solution.allocation.chains)} chains, "
             f"Σc = {m.get('total_capacity')}, ν = {m.get('service_rate')}, job servers = {m.get('job_servers')}"
         )
+    if out is not None and not as_json:
+        opt.note(f"wrote {out}")
     raise typer.Exit(1 if errors else 0)

@@ -119,7 +119,7 @@ def _cli(*args: str) -> list[str]:
 def test_kill_midway_then_resume(study):
     out = study["tmp"] / "killed.jsonl"
     proc = subprocess.Popen(
-        _cli("batch", "--manifest", str(study["manifest"]), "--jobs", "2", "--out", str(out), "--json"),
+        _cli("batch", "--manifest", str(study["manifest"]), "--workers", "2", "--out", str(out), "--json"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
@@ -152,7 +152,7 @@ def test_kill_midway_then_resume(study):
     assert NUM_TASKS // 5 <= done_before < NUM_TASKS
 
     res = subprocess.run(
-        _cli("batch", "--manifest", str(study["manifest"]), "--jobs", "2", "--out", str(out), "--resume", "--json"),
+        _cli("batch", "--manifest", str(study["manifest"]), "--workers", "2", "--out", str(out), "--resume", "--json"),
         capture_output=True,
         text=True,
         timeout=300,
@@ -256,7 +256,7 @@ def test_cli_batch_paths_methods_params(study, tmp_path):
     runner = CliRunner()
     files = [str(p) for p in sorted(study["inst"].glob("*.json"))[:2]]
     out = tmp_path / "cli.jsonl"
-    args = ["batch", *files, "-m", "greedy", "-p", "c=auto,4", "--seeds", "0-1", "-o", str(out), "-j", "2", "--json"]
+    args = ["batch", *files, "-m", "greedy", "-p", "c=auto,4", "--seeds", "0-1", "-o", str(out), "-w", "2", "--json"]
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     summary = json.loads(res.output)
@@ -300,7 +300,7 @@ def test_sigterm_stops_cleanly(study, tmp_path):
     """`kill PID` (SIGTERM): workers stop, every line in the file is complete, resume finishes."""
     files = [str(p) for p in sorted(study["inst"].glob("*.json"))]
     out = tmp_path / "term.jsonl"
-    args = ["batch", *files, "-m", "greedy", "-p", "c=2,4,8", "--seeds", "0-9", "-o", str(out), "-j", "2", "--json"]
+    args = ["batch", *files, "-m", "greedy", "-p", "c=2,4,8", "--seeds", "0-9", "-o", str(out), "-w", "2", "--json"]
     proc = subprocess.Popen(_cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
