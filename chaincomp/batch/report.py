@@ -100,16 +100,17 @@ def summarize(records: Iterable[dict[str, Any]], by: str = "config") -> dict[str
 def plot(records: Iterable[dict[str, Any]], out_dir: str | Path, by: str = "config") -> list[Path]:
     """Comparison plots (PNG, matplotlib Agg) into ``out_dir``; returns the files written.
 
-    - ``job_servers.png``: box plot of the objective per group;
+    - ``job_servers.png``: box plot of the objective — job servers needed (SPEC §3.2) — per group;
     - ``ratio_to_best.png``: box plot of job_servers / best on the same (instance, seed);
-    - ``response_time.png``: mean Theorem-4 lower/upper bounds and simulated response time per group;
+    - ``response_time.png``: mean Theorem-4 lower/upper bounds and simulated mean response time per
+      group over its tasks, with 95 % Student-t confidence intervals over the tasks
+      (:func:`chaincomp.analysis.confidence.ci_half_width`); a series no task has is left out;
     - ``wall_time.png``: box plot of the task wall time per group (log scale).
     """
-    import matplotlib
+    from chaincomp import plots
+    from chaincomp.analysis.confidence import ci_half_width
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = plots.pyplot()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = list(records)
@@ -122,62 +123,54 @@ def plot(records: Iterable[dict[str, Any]], out_dir: str | Path, by: str = "conf
         if r["job_servers"] is not None:
             key = (r["instance"], r["seed"])
             best[key] = min(best.get(key, math.inf), r["job_servers"])
+    n_tasks = f"{summary['records']} task(s), {summary['cases']} (instance, seed) case(s)"
 
-    def per_group(fn) -> list[list[float]]:
+    def per_group(fn, source=None) -> list[list[float]]:
         data = []
         for n in names:
-            vals = [fn(r) for r in ok_rows if (r[by] or "?") == n]
+            vals = [fn(r) for r in (ok_rows if source is None else source) if (r[by] or "?") == n]
             data.append([v for v in vals if v is not None and math.isfinite(v)])
         return data
 
     width = max(6.0, 1.1 * len(names) + 2)
     files = []
+    xlabel = f"{by} (method + parameters)" if by == "config" else "method"
 
-    def boxplot(data, ylabel, fname, log=False):
+    def boxplot(data, title, ylabel, fname, log=False):
         fig, ax = plt.subplots(figsize=(width, 4.5))
         shown = [d if d else [math.nan] for d in data]
         ax.boxplot(shown, showmeans=True)
         ax.set_xticks(range(1, len(names) + 1), names, rotation=30, ha="right", fontsize=8)
-        ax.set_ylabel(ylabel)
         if log:
             ax.set_yscale("log")
-        ax.grid(axis="y", alpha=0.3)
-        fig.tight_layout()
-        path = out_dir / fname
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        files.append(path)
+        plots.finish(ax, f"{title} — {n_tasks} (box: quartiles, ▲ mean)", xlabel, ylabel, legend=False)
+        files.append(plots.save(fig, out_dir / fname))
 
-    boxplot(per_group(lambda r: r["job_servers"]), "job servers Σc needed (objective)", "job_servers.png")
+    boxplot(per_group(lambda r: r["job_servers"]), "Objective per configuration",
+            "job servers needed (GCA objective, SPEC §3.2)", "job_servers.png")
     boxplot(
         per_group(lambda r: (r["job_servers"] / best[(r["instance"], r["seed"])]) if r["job_servers"] is not None and best.get((r["instance"], r["seed"])) else None),
-        "job servers / best on the same instance",
+        "Objective relative to the best configuration on the same case",
+        "job servers needed ÷ best on the same (instance, seed)",
         "ratio_to_best.png",
     )
-    # response times
+    # response times: means over tasks with 95 % CIs
     fig, ax = plt.subplots(figsize=(width, 4.5))
     x = list(range(len(names)))
     w = 0.27
     series = [
-        ("Theorem-4 lower", "response_time_lower_s"),
+        ("Theorem-4 lower bound", "response_time_lower_s"),
         ("simulated", "simulated_response_time_s"),
-        ("Theorem-4 upper", "response_time_upper_s"),
+        ("Theorem-4 upper bound", "response_time_upper_s"),
     ]
     for i, (label, key) in enumerate(series):
-        vals = [g[key] if g[key] is not None else math.nan for g in summary["groups"]]
-        ax.bar([xi + (i - 1) * w for xi in x], vals, width=w, label=label)
+        data = per_group(lambda r: r[key])
+        means = [sum(d) / len(d) if d else None for d in data]
+        plots.bars(ax, [xi + (i - 1) * w for xi in x], means, w, label, ci=[ci_half_width(d) for d in data])
     ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("mean response time (s)")
-    ax.legend(fontsize=8)
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    path = out_dir / "response_time.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    files.append(path)
-    all_groups = names
-    data = []
-    for n in all_groups:
-        data.append([r["wall_time_s"] for r in rows if (r[by] or "?") == n and r["wall_time_s"]])
-    boxplot(data, "task wall time (s)", "wall_time.png", log=True)
+    plots.finish(ax, f"Mean response time per configuration (± 95 % CI over tasks) — {n_tasks}", xlabel,
+                 "mean response time (s)")
+    files.append(plots.save(fig, out_dir / "response_time.png"))
+    data = per_group(lambda r: r["wall_time_s"] or None, source=rows)
+    boxplot(data, "Task wall time", "task wall time (s, log scale)", "wall_time.png", log=True)
     return files

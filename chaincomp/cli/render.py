@@ -78,7 +78,7 @@ def metrics_table(solution: Solution) -> Table:
         ("load λ/ν", _fmt(m.get("load"))),
         ("mean response time, Theorem-4 lower (s)", _fmt(m.get("response_time_lower_s"))),
         ("mean response time, Theorem-4 upper (s)", _fmt(m.get("response_time_upper_s"))),
-        ("surrogate Σc/λ (s)", _fmt(m.get("surrogate_response_time_s"))),
+        ("surrogate Σc/λ, Σc = total capacity (s)", _fmt(m.get("surrogate_response_time_s"))),
     ]
     wall = solution.provenance.get("wall_time_s")
     if wall is not None:
@@ -99,7 +99,7 @@ def tuning_table(solution: Solution, top: int = 5) -> Table | None:
         title_justify="left",
         show_edge=False,
     )
-    for col in ("c", "chains", "ν (job/s)", "surrogate (s)", "lower (s)", "upper (s)") + (("sim (s)",) if score == "sim" else ()):
+    for col in ("c", "chains", "ν (job/s)", "c·K(c)/λ (s)", "lower (s)", "upper (s)") + (("sim (s)",) if score == "sim" else ()):
         table.add_column(col, justify="right")
     for r in rows:
         cells = [

@@ -29,7 +29,7 @@ def simulate(
     rate: common.RateOpt = None,
     target_load: common.TargetLoadOpt = None,
     method: Annotated[Optional[str], typer.Option("--method", "-m", help="Solve the instance first with this method (default greedy when an instance is given).")] = None,
-    policy: Annotated[Optional[List[str]], typer.Option("--policy", "-p", help="Dispatch policy; repeat or comma-separate to compare: jffc, jffc-migrate, jsq, jiq, sed, sa-jsq (+ registered routing policies).")] = None,
+    policy: Annotated[Optional[List[str]], typer.Option("--policy", "-p", help="Dispatch policy; repeat or comma-separate to compare: jffc, jffc-migrate, jsq, jiq, sed, sa-jsq, petals, bprr-wsrr. Default: the design's own (petals → petals, bprr → bprr-wsrr, otherwise jffc).")] = None,
     arrivals: Annotated[str, typer.Option("--arrivals", help="poisson (rate λ of the instance, or --rate/--load) or trace (--trace FILE).")] = "poisson",
     trace: Annotated[Optional[Path], typer.Option("--trace", help="Azure-format trace CSV (TIMESTAMP,ContextTokens,GeneratedTokens). With Poisson arrivals and --service length, lengths are resampled from it.")] = None,
     trace_offset: Annotated[int, typer.Option("--trace-offset", help="Skip this many trace requests first.")] = 0,
@@ -55,7 +55,7 @@ def simulate(
     from chaincomp.core.solution import Solution
     from chaincomp.core.verify import assert_valid
     from chaincomp.sim import arrivals as arr
-    from chaincomp.sim.policies import resolve_policy
+    from chaincomp.sim.policies import implied_method, native_policy, resolve_policy
     from chaincomp.sim.runner import simulate as run_sim
 
     instance_given = any(x is not None for x in (example, instance, cluster, model, workload))
@@ -69,12 +69,16 @@ def simulate(
             raise UsageError("--target-load only applies when solving first; the design in SOLUTION is fixed")
     else:
         problem = common.resolve_problem(example, instance, cluster, model, workload, rate, target_load)
+        if method is None and policy:
+            method = implied_method(p for item in policy for p in item.split(",") if p.strip())
+            if method is not None:
+                opt.log.info(f"solving with --method {method} (implied by --policy)")
         solution = methods.run(method or "greedy", problem, seed=seed)
     if solution.allocation.chains:
         assert_valid(solution)
     problem = solution.problem
 
-    names = [p.strip() for item in (policy or ["jffc"]) for p in item.split(",") if p.strip()]
+    names = [p.strip() for item in (policy or [native_policy(solution)]) for p in item.split(",") if p.strip()]
     policies = [resolve_policy(nm, solution) for nm in names]
 
     if arrivals not in ("poisson", "trace"):
@@ -193,13 +197,13 @@ def _print_report(data: dict, wall: float) -> None:
 
 
 def _plot_cdfs(report, path: Path, data: dict) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Response-time CDF per policy, each policy's mean ± 95 % CI marked on its curve."""
     import numpy as np
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    from chaincomp import plots
+
+    fig, ax = plots.pyplot().subplots(figsize=(7, 4.5))
+    by_name = {r["policy"]: r["response_time_s"] for r in data["policies"]}
     for name, x in report.samples.items():
         xs = np.sort(x)
         if xs.size > 20000:  # thin the curve, keep the extremes
@@ -207,7 +211,12 @@ def _plot_cdfs(report, path: Path, data: dict) -> None:
             xs, ys = xs[idx], (idx + 1) / x.size
         else:
             ys = np.arange(1, xs.size + 1) / xs.size
-        ax.step(xs, ys, where="post", label=name)
+        (curve,) = ax.step(xs, ys, where="post", label=name)
+        rt = by_name.get(name)
+        if rt and rt.get("mean") is not None and x.size:
+            y_at_mean = float(np.searchsorted(np.sort(x), rt["mean"]) / x.size)
+            ax.errorbar([rt["mean"]], [y_at_mean], xerr=[[rt.get("mean_ci95") or 0.0]] * 2, fmt="o",
+                        color=curve.get_color(), capsize=4, ms=4)
     th = data.get("theorem4")
     if th and th.get("response_time_lower_s") is not None:
         ax.axvline(th["response_time_lower_s"], color="grey", ls=":", lw=1, label="Thm 4 bounds on the mean")
@@ -215,12 +224,7 @@ def _plot_cdfs(report, path: Path, data: dict) -> None:
     p99 = [r["response_time_s"]["p99"] for r in data["policies"] if r["response_time_s"]["p99"] is not None]
     if p99:
         ax.set_xlim(0, 1.15 * max(p99))  # the tail beyond P99 would squash the curves
-    ax.set_xlabel("response time (s; axis cut at 1.15 × the largest P99)")
-    ax.set_ylabel("CDF")
-    ax.set_title(f"{data['design']['instance']}: response-time CDF ({data['simulation']['arrivals']}, {data['simulation']['service']} service)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    plots.finish(ax, f"{data['design']['instance']}: response-time CDF ({data['simulation']['arrivals']}, "
+                     f"{data['simulation']['service']} service; ● mean ± 95 % CI)",
+                 "response time (s; axis cut at 1.15 × the largest P99)", "fraction of requests ≤ x (CDF)")
+    plots.save(fig, path)

@@ -34,7 +34,9 @@ def evaluate(problem: Problem, allocation: Allocation) -> dict[str, Any]:
     - ``total_capacity``: C = Σ c_k (every chain is used by JFFC);
     - ``service_rate``: ν = Σ μ_k c_k; ``load``: λ/ν;
     - ``response_time_lower_s`` / ``upper_s``: Theorem-4 bounds over all chains (null if λ ≥ ν);
-    - ``surrogate_response_time_s``: job_servers/λ (SPEC §1.2: T̄ ≲ Σc/λ).
+    - ``surrogate_response_time_s``: Σc/λ with Σc = ``total_capacity`` — SPEC §1.2's bound
+      T̄ ≲ (1/λ)Σ_k c_k for the allocation JFFC dispatches over (every chain, full capacity). Not the
+      tuning score ``surrogate`` = c·K(c)/λ of GBP-CR's groups (SPEC §3.5), which counts c per group.
     """
     nu = allocation.service_rate
     lam = problem.arrival_rate
@@ -49,7 +51,7 @@ def evaluate(problem: Problem, allocation: Allocation) -> dict[str, Any]:
         "load": lam / nu if nu > 0 else None,
         "response_time_lower_s": _finite(bounds.lower_s),
         "response_time_upper_s": _finite(bounds.upper_s),
-        "surrogate_response_time_s": None if job_servers is None else job_servers / lam,
+        "surrogate_response_time_s": allocation.total_capacity / lam if allocation.chains else None,
     }
 
 

@@ -114,6 +114,10 @@ def verify_solution(solution: "Solution") -> list[str]:
         errors.append(f"metrics.total_capacity {m['total_capacity']} ≠ Σ c_k = {sum(caps)}")
     if m.get("load") is not None and nu > 0 and not _close(float(m["load"]), p.arrival_rate / nu):
         errors.append(f"metrics.load {m['load']} ≠ λ/ν = {p.arrival_rate / nu:.12g}")
+    if m.get("surrogate_response_time_s") is not None and p.arrival_rate > 0 \
+            and not _close(float(m["surrogate_response_time_s"]), sum(caps) / p.arrival_rate):
+        errors.append(f"metrics.surrogate_response_time_s {m['surrogate_response_time_s']} ≠ Σc/λ = "
+                      f"{sum(caps) / p.arrival_rate:.12g}")
     if m.get("job_servers") is not None:
         expected = _job_servers(solution, p.arrival_rate / p.target_load)
         if expected is not None and int(m["job_servers"]) != expected:

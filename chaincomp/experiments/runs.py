@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from chaincomp.analysis.confidence import ci_half_width
 from chaincomp.errors import ChaincompError, UsageError
 from chaincomp.experiments.output import ExperimentResult
 
@@ -109,22 +110,17 @@ def run_placement(quick: bool = False, seed: int = 0, data_dir=None, cache_reser
 
 
 def _plot_placement(res, d):
-    import matplotlib.pyplot as plt
+    from chaincomp import plots
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plots.pyplot().subplots(1, 2, figsize=(10, 4))
     for ax, case in zip(axes, ("homogeneous", "heterogeneous")):
         rows = [r for r in res.rows if r["case"] == case]
-        ax.boxplot([r["random_values"] for r in rows], positions=range(len(rows)))
-        ax.plot(range(len(rows)), [r["gbp_cr_cK"] for r in rows], "r*", ms=12, label="GBP-CR")
-        ax.set_title(case)
-        ax.set_xlabel("instance")
-        ax.set_ylabel("c·K(c)")
-        ax.legend()
-    fig.tight_layout()
-    p = d / "placement.png"
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
-    return [p]
+        ax.boxplot([r["random_values"] or [np.nan] for r in rows], positions=range(len(rows)))
+        plots.line(ax, range(len(rows)), [r["gbp_cr_cK"] for r in rows], "GBP-CR", fmt="r*", ms=12)
+        ax.set_xticks(range(len(rows)), [str(i + 1) for i in range(len(rows))])
+        plots.finish(ax, f"{case} servers, c = {res.meta['cache_reservation']}: GBP-CR vs random (box)",
+                     "instance #", "c·K(c) (job servers reserved)")
+    return [plots.save(fig, d / "placement.png")]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -172,21 +168,16 @@ def run_allocation(quick: bool = False, seed: int = 0, data_dir=None, cache_rese
 
 
 def _plot_allocation(res, d):
-    import matplotlib.pyplot as plt
+    from chaincomp import plots
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plots.pyplot().subplots(figsize=(6, 4))
     x = [r["fraction"] for r in res.rows]
-    for key, lab in (("gca_job_servers", "GCA"), ("gbp_cr_cK", "c·K(c)"), ("lower_bound", "lower bound"),
-                     ("ilp_job_servers", "optimal ILP")):
-        ax.plot(x, [r.get(key) if r.get(key) is not None else np.nan for r in res.rows], "o-", label=lab)
-    ax.set_xlabel("λ/ρ̄ as a fraction of the GCA chains' total rate")
-    ax.set_ylabel("job servers")
-    ax.legend()
-    fig.tight_layout()
-    p = d / "allocation.png"
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
-    return [p]
+    for key, lab in (("gca_job_servers", "GCA"), ("gbp_cr_cK", "c·K(c) (GBP-CR)"), ("lower_bound", "lower bound ⌈λ/(ρ̄μ₁)⌉"),
+                     ("ilp_job_servers", "optimal ILP (§2.2)")):
+        plots.line(ax, x, [r.get(key) for r in res.rows], lab)
+    plots.finish(ax, "Job servers needed to reach λ/ρ̄ (cache allocation)",
+                 "λ/ρ̄ as a fraction of the GCA chains' total rate ν", "job servers needed")
+    return [plots.save(fig, d / "allocation.png")]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -234,22 +225,17 @@ def run_dispatch(quick: bool = False, seed: int = 0, data_dir=None, cache_reserv
 
 
 def _plot_dispatch(res, d):
-    import matplotlib.pyplot as plt
+    from chaincomp import plots
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plots.pyplot().subplots(figsize=(6, 4))
     x = [r["load"] for r in res.rows]
-    for key, lab in (("jffc_s", "JFFC"), ("jsq_s", "JSQ"), ("jiq_s", "JIQ"), ("sed_s", "SED"), ("sa-jsq_s", "SA-JSQ")):
-        ax.plot(x, [r[key] for r in res.rows], "o-", label=lab)
-    ax.plot(x, [r["theorem4_lower_s"] for r in res.rows], "k--", label="Thm 4 lower")
-    ax.plot(x, [r["theorem4_upper_s"] for r in res.rows], "k:", label="Thm 4 upper")
-    ax.set_xlabel("load λ/ν")
-    ax.set_ylabel("mean response time (s)")
-    ax.legend()
-    fig.tight_layout()
-    p = d / "dispatch.png"
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
-    return [p]
+    for key, lab in (("jffc", "JFFC"), ("jsq", "JSQ"), ("jiq", "JIQ"), ("sed", "SED"), ("sa-jsq", "SA-JSQ")):
+        plots.line(ax, x, [r.get(f"{key}_s") for r in res.rows], lab, ci=[r.get(f"{key}_ci95_s") for r in res.rows])
+    plots.line(ax, x, [r["theorem4_lower_s"] for r in res.rows], "Thm 4 lower", fmt="k--")
+    plots.line(ax, x, [r["theorem4_upper_s"] for r in res.rows], "Thm 4 upper", fmt="k:")
+    plots.finish(ax, f"Dispatch over {res.meta['num_chains']} GCA chains (± 95 % CI, {res.meta['replications']} rep." + (", batch means)" if res.meta["replications"] == 1 else ")"),
+                 "load ρ = λ/ν", "mean response time (s)")
+    return [plots.save(fig, d / "dispatch.png")]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -269,10 +255,11 @@ def run_tuning(quick: bool = False, seed: int = 0, data_dir=None, num_servers: i
         if not cand.feasible:
             continue
         rep = simulate(base, cand.allocation, ("jffc",), num_jobs=n, replications=1, seed=seed, service="exp")
-        sim = rep.data["policies"][0]["response_time_s"]["mean"]
+        sim = rep.data["policies"][0]["response_time_s"]
         rows.append({"cache_reservation": cand.cache_reservation,
                      "surrogate_s": cand.scores.get("surrogate"), "lower_s": cand.scores.get("lower"),
-                     "upper_s": cand.scores.get("upper"), "simulated_s": sim})
+                     "upper_s": cand.scores.get("upper"), "simulated_s": sim["mean"],
+                     "simulated_ci95_s": sim.get("mean_ci95")})
         _progress(on_progress, f"tuning c = {cand.cache_reservation}")
     best = {}
     for key in ("surrogate_s", "lower_s", "upper_s", "simulated_s"):
@@ -304,28 +291,22 @@ def run_tuning(quick: bool = False, seed: int = 0, data_dir=None, num_servers: i
 
 
 def _plot_tuning(res, d):
-    import matplotlib.pyplot as plt
+    from chaincomp import plots
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plots.pyplot().subplots(1, 2, figsize=(11, 4))
     x = [r["cache_reservation"] for r in res.rows]
-    for key, lab in (("surrogate_s", "c·K(c)/λ"), ("lower_s", "Thm 4 lower"), ("upper_s", "Thm 4 upper"),
-                     ("simulated_s", "simulation")):
-        axes[0].plot(x, [r[key] for r in res.rows], "o-", label=lab)
-    axes[0].set_xlabel("c")
-    axes[0].set_ylabel("mean response time (s)")
+    for key, lab in (("surrogate_s", "surrogate c·K(c)/λ"), ("lower_s", "Thm 4 lower"), ("upper_s", "Thm 4 upper")):
+        plots.line(axes[0], x, [r[key] for r in res.rows], lab)
+    plots.line(axes[0], x, [r["simulated_s"] for r in res.rows], "simulated JFFC (± 95 % CI, batch means)",
+               ci=[r.get("simulated_ci95_s") for r in res.rows])
     axes[0].set_yscale("log")
-    axes[0].legend()
+    plots.finish(axes[0], f"Scores vs c (λ = {res.meta['arrival_rate']:g} req/s, J = {res.meta['num_servers']})",
+                 "cache reservation c (jobs per server)", "mean response time (s, log scale)")
     cs = [r for r in res.extra_tables["c_star_vs_lambda"] if "error" not in r]
-    for key in ("surrogate", "lower", "upper"):
-        axes[1].plot([r["arrival_rate"] for r in cs], [r[f"c_star_{key}"] for r in cs], "o-", label=key)
-    axes[1].set_xlabel("λ (req/s)")
-    axes[1].set_ylabel("c*")
-    axes[1].legend()
-    fig.tight_layout()
-    p = d / "tuning.png"
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
-    return [p]
+    for key, lab in (("surrogate", "surrogate c·K(c)/λ"), ("lower", "Thm 4 lower"), ("upper", "Thm 4 upper")):
+        plots.line(axes[1], [r["arrival_rate"] for r in cs], [r[f"c_star_{key}"] for r in cs], lab)
+    plots.finish(axes[1], "Best c by each score vs arrival rate", "arrival rate λ (req/s)", "c* (jobs per server)")
+    return [plots.save(fig, d / "tuning.png")]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -364,7 +345,7 @@ def run_overall(quick: bool = False, seed: int = 0, data_dir=None, runs: int | N
             for m in methods:
                 v = np.array(per[m])
                 row[f"{m}_s"] = float(v.mean()) if v.size else None
-                row[f"{m}_ci95_s"] = float(1.96 * v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else None
+                row[f"{m}_ci95_s"] = ci_half_width(v)
                 row[f"{m}_infeasible_runs"] = errors[m]
                 row[f"{m}_placement_time_s"] = float(np.median(place_t[m])) if place_t[m] else None
             if row.get("proposed_s") is not None:
@@ -378,17 +359,17 @@ def run_overall(quick: bool = False, seed: int = 0, data_dir=None, runs: int | N
     meta = {"runs": R, "jobs_per_run": n, "warmup_jobs": warm, "arrival_rate": arrival_rate, "service": "exp",
             "arrivals": "poisson", "cache_reservation": cache_reservation or "tuned (Theorem-4 lower bound)",
             "seed": seed, "wall_time_s": time.perf_counter() - t_all, "data": d,
-            "note": "mean response time per run averaged over runs; ci95 = 1.96·std/√runs over runs; "
+            "note": "mean response time per run averaged over runs; ci95 = t_{0.975, runs−1}·std/√runs over runs (Student t); "
                     "infeasible runs (method cannot host all blocks) are left out of that method's mean"}
     return ExperimentResult("overall", "Mean response time (s): proposed vs PETALS vs BPRR over J × η",
                             cols, rows, meta, _plot_overall)
 
 
 def _plot_overall(res, d):
-    import matplotlib.pyplot as plt
+    from chaincomp import plots
 
     etas = sorted({r["eta"] for r in res.rows})
-    fig, axes = plt.subplots(1, len(etas), figsize=(4.5 * len(etas), 4), squeeze=False)
+    fig, axes = plots.pyplot().subplots(1, len(etas), figsize=(4.5 * len(etas), 4), squeeze=False)
     methods = [k[:-2] for k in res.rows[0] if k.endswith("_s") and not k.endswith("ci95_s")
                and not k.endswith("time_s")]
     for ax, eta in zip(axes[0], etas):
@@ -396,17 +377,11 @@ def _plot_overall(res, d):
         x = np.arange(len(rows))
         w = 0.8 / max(len(methods), 1)
         for i, m in enumerate(methods):
-            ax.bar(x + i * w, [r[f"{m}_s"] or 0 for r in rows], w, label=m)
+            plots.bars(ax, x + i * w, [r[f"{m}_s"] for r in rows], w, m, ci=[r.get(f"{m}_ci95_s") for r in rows])
         ax.set_xticks(x + w * (len(methods) - 1) / 2, [str(r["num_servers"]) for r in rows])
-        ax.set_xlabel("J")
-        ax.set_ylabel("mean response time (s)")
-        ax.set_title(f"η = {eta}")
-        ax.legend()
-    fig.tight_layout()
-    p = d / "overall.png"
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
-    return [p]
+        plots.finish(ax, f"η = {eta}: mean over {res.meta['runs']} runs (± 95 % CI, Student t)",
+                     "servers J", "mean response time (s)")
+    return [plots.save(fig, d / "overall.png")]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -439,6 +414,7 @@ def run_testbed(quick: bool = False, seed: int = 0, data_dir=None, requests: int
         for part in ("response", "waiting", "service"):
             for stat in ("mean", "median", "p95", "p99", "max"):
                 row[f"{part}_{stat}_s"] = s[f"{part}_time_s"][stat]
+            row[f"{part}_mean_ci95_s"] = s[f"{part}_time_s"].get("mean_ci95")
         row["retries"] = s["retries"]
         rows.append(row)
         _progress(on_progress, f"testbed {m}")
@@ -466,18 +442,16 @@ def run_testbed(quick: bool = False, seed: int = 0, data_dir=None, requests: int
 
 
 def _plot_testbed(res, d):
-    import matplotlib.pyplot as plt
+    from chaincomp import plots
 
     rows = [r for r in res.rows if "response_mean_s" in r]
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plots.pyplot().subplots(figsize=(7, 4))
     x = np.arange(len(rows))
     for i, (part, lab) in enumerate((("waiting", "waiting"), ("service", "service"))):
-        ax.bar(x + 0.4 * i, [r[f"{part}_mean_s"] for r in rows], 0.4, label=f"mean {lab}")
+        plots.bars(ax, x + 0.4 * i, [r[f"{part}_mean_s"] for r in rows], 0.4, f"mean {lab}",
+                   ci=[r.get(f"{part}_mean_ci95_s") for r in rows])
     ax.set_xticks(x + 0.2, [r["method"] for r in rows])
-    ax.set_ylabel("seconds")
-    ax.legend()
-    fig.tight_layout()
-    p = d / "testbed.png"
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
+    plots.finish(ax, f"Testbed: {res.meta['requests']} trace requests (± 95 % CI, batch means)", "method",
+                 "mean time per request (s)")
+    p = plots.save(fig, d / "testbed.png")
     return [p]

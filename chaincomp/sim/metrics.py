@@ -8,9 +8,10 @@ response. Per chain (tag): utilization = busy time / (c_k × window), occupancy 
 (time-average jobs in service), share = fraction of measured jobs that finished on it; the window is
 [arrival of the first measured job, last completion].
 
-Confidence intervals (95 %): with R ≥ 2 replications, Student-t over the replication means
-(t_{0.975, R−1}·s/√R); with one replication, batch means over 20 consecutive batches of measured
-jobs (in arrival order) for the mean response, waiting and service times.
+Confidence intervals (95 %, :mod:`chaincomp.analysis.confidence`): with R ≥ 2 replications, Student-t
+over the replication means (t_{0.975, R−1}·s/√R); with one replication, batch means over 20
+consecutive batches of measured jobs (in arrival order) for the mean response, waiting and service
+times (t_{0.975, 19}).
 """
 
 from __future__ import annotations
@@ -19,27 +20,12 @@ import math
 
 import numpy as np
 
+from chaincomp.analysis.confidence import ci_half_width
 from chaincomp.sim.engine import RunRecord
 
 STATS = ("mean", "median", "p95", "p99", "max")
 BATCHES = 20
 _RAW = {"response_time_s": "_resp", "waiting_time_s": "_wait", "service_time_s": "_serv"}
-
-# t_{0.975, df} for df = 1..30
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
-         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
-         2.045, 2.042)
-
-
-def t975(df: int) -> float:
-    """Student-t 97.5 % quantile (table to 30 degrees of freedom, Cornish–Fisher beyond)."""
-    if df < 1:
-        return math.inf
-    if df <= 30:
-        return _T975[df - 1]
-    z = 1.959964
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-
 
 def describe(x: np.ndarray) -> dict:
     if x.size == 0:
@@ -48,19 +34,11 @@ def describe(x: np.ndarray) -> dict:
     return {"mean": float(x.mean()), "median": float(p50), "p95": float(p95), "p99": float(p99), "max": float(x.max())}
 
 
-def mean_ci(values: np.ndarray) -> float | None:
-    """Half-width of the 95 % CI of the mean of i.i.d. ``values``."""
-    r = values.size
-    if r < 2:
-        return None
-    return float(t975(r - 1) * values.std(ddof=1) / math.sqrt(r))
-
-
 def batch_ci(x: np.ndarray, batches: int = BATCHES) -> float | None:
     if x.size < 2 * batches:
         return None
     means = np.array([b.mean() for b in np.array_split(x, batches)])
-    return mean_ci(means)
+    return ci_half_width(means)
 
 
 def summarize_run(rec: RunRecord, warmup_jobs: int, capacities=None) -> dict:
@@ -110,7 +88,7 @@ def aggregate(runs: list[dict]) -> dict:
             vals = [r[key][s] for r in runs if r[key][s] is not None]
             block[s] = float(np.mean(vals)) if vals else None
         if R >= 2:
-            block["mean_ci95"] = mean_ci(np.array([r[key]["mean"] for r in runs]))
+            block["mean_ci95"] = ci_half_width(np.array([r[key]["mean"] for r in runs]))
         else:
             block["mean_ci95"] = batch_ci(runs[0][_RAW[key]])
         out[key] = block

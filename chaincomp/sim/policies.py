@@ -199,6 +199,27 @@ def routing_policies() -> dict[str, tuple]:
     return dict(sorted(_ROUTING.items()))
 
 
+#: the online dispatch each baseline method was designed with (SPEC §4); every other method → JFFC
+NATIVE_POLICY = {"petals": "petals", "bprr": "bprr-wsrr"}
+
+
+def native_policy(solution) -> str:
+    """The policy a design is simulated with when none is named: its method's own (PETALS routing for
+    ``petals``, WS-RR for ``bprr``), else JFFC (Alg. 3) over the design's chains."""
+    return NATIVE_POLICY.get(getattr(solution, "method", None), "jffc")
+
+
+#: routing policies that only run on their own method's design (they read its ``extra`` data)
+NEEDS_OWN_DESIGN = {"petals": "petals"}
+
+
+def implied_method(policy_names) -> str | None:
+    """The method to solve with when none is named: ``petals`` if every policy is PETALS routing, else None."""
+    keys = {n.strip().lower() for n in policy_names}
+    methods = {NEEDS_OWN_DESIGN.get(k) for k in keys}
+    return methods.pop() if len(methods) == 1 and None not in methods else None
+
+
 def resolve_policy(name: str, solution=None):
     """A chain-policy name (returned normalized) or a routing policy object built from ``solution``."""
     key = name.strip().lower().replace("_", "-")

@@ -34,6 +34,11 @@ class WsrrRouting(RoutingPolicy):
     name = "bprr-wsrr"
     fifo_blocking = True  # never returns Wait; held jobs are started by the engine
 
+    @classmethod
+    def from_solution(cls, solution) -> "WsrrRouting":
+        """WS-RR needs only the placement, which the simulator receives; any design works."""
+        return cls()
+
     def reset(self, sim: Simulator) -> None:
         super().reset(sim)
         if sim.placement is None:

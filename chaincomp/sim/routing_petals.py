@@ -68,7 +68,15 @@ class PetalsRouting(RoutingPolicy):
 
     @classmethod
     def from_solution(cls, solution) -> "PetalsRouting":
-        info = solution.extra["petals"]
+        """Routing inputs from a PETALS-baseline Solution (``extra["petals"]``); UsageError otherwise."""
+        from chaincomp.errors import UsageError
+
+        info = (solution.extra or {}).get("petals")
+        if not info:
+            raise UsageError(
+                f"policy 'petals' routes with the PETALS baseline's per-server cache slots, RTTs and throughputs, "
+                f"which a design from method {solution.method!r} does not have; simulate a PETALS design instead "
+                f"(`--method petals`, which implies `--policy petals`) or pick a chain policy (jffc, jsq, jiq, sed, sa-jsq)")
         return cls(info["cache_slots"], info["rtt_s"], info["inference_rps"])
 
     def reset(self, sim: Simulator) -> None:
