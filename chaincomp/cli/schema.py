@@ -1,25 +1,39 @@
-"""``chaincomp schema``: print the JSON Schema of an input file or of the Solution JSON."""
+"""``chaincomp schema``: print the JSON Schema of any file the toolkit reads or writes."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
+from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
 
 
 @app.command()
 def schema(
-    kind: Annotated[str, typer.Argument(help="cluster | model | workload | instance | solution")] = "instance",
+    kind: Annotated[Optional[str], typer.Argument(help="Schema name (see --list): cluster, model, workload, instance, solution, simulate, batch-record, report, experiment, manifest, …")] = "instance",
+    list_names: Annotated[bool, typer.Option("--list", help="List the schema names and what each describes.")] = False,
+    out: opt.out("Write the schema to this file instead of stdout.") = None,
 ) -> None:
-    """Print the JSON Schema (draft 2020-12, from the pydantic models) of one file kind.
+    """Print a JSON Schema (draft 2020-12, with $schema and $id) of one file kind.
 
     Examples:
+      chaincomp schema --list
       chaincomp schema cluster
-      chaincomp schema solution > solution.schema.json
+      chaincomp schema solution --out solution.schema.json
     """
-    from chaincomp.instances.schema import json_schema
+    from chaincomp import schemas
 
-    typer.echo(json.dumps(json_schema(kind), indent=2, ensure_ascii=False))
+    if list_names:
+        for name, desc in schemas.names().items():
+            typer.echo(f"{name:14s} {desc}")
+        return
+    text = json.dumps(schemas.get(kind), indent=2, ensure_ascii=False)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+        opt.note(f"wrote {out}")
+    else:
+        typer.echo(text)

@@ -293,4 +293,6 @@ def json_schema(kind: str) -> dict[str, Any]:
 
     if kind not in SCHEMAS:
         raise UsageError(f"unknown schema {kind!r}; choose one of {', '.join(SCHEMAS)}")
-    return SCHEMAS[kind].model_json_schema()
+    from chaincomp import schemas  # adds $schema / $id (the home of every file schema)
+
+    return schemas.get(kind)
