@@ -7,7 +7,8 @@ Each name has ONE meaning across the whole ``chaincomp`` command:
                          write several files — ``experiment``, ``generate``)
 ``--json``               machine-readable result on stdout instead of tables
 ``--workers/-w``         worker PROCESSES (``batch``)
-``--jobs/-n``            SIMULATED jobs (``simulate``: per replication; ``experiment``: per run)
+``--jobs/-n``            SIMULATED jobs (``simulate``: per replication; ``experiment``: per run);
+                         ``-n`` is "how many" everywhere (``generate -n`` = ``--count``)
 ``--seed``               seed of every random choice (same seed → same bytes)
 ``--cache-reservation``  the cache reservation c (``-c``; ``--c`` is accepted as an alias)
 ``--verbose/--quiet``    global (before the verb, ``-v``/``-q``): level of the ``chaincomp`` logger

@@ -28,7 +28,9 @@ SKIP = {
     r"--install-completion": "edits the user's shell start-up file",
     r"--method milp --time-limit 60": "a 60 s solver budget (the MILP is tested in tests/formulations)",
     r"experiment overall --runs 10": "≈ 5 min Monte Carlo (the quick variant runs in tests/experiments)",
-    r"--cluster cluster\.json --model model\.json": "needs the user's own cluster/model files (formats: docs/instances.md)",
+    r"--cluster cluster\.json --model": "needs the user's own cluster/model files (formats: docs/instances.md)",
+    r"--method milp --solver gurobi": "a BLOOM-size model exceeds gurobipy's size-limited pip licence (Gurobi paths: tests/solvers)",
+    r"--method milp --objective throughput": "the default 60 s solver budget",
     r"--manifest study\.toml --scheduler local": "starts a Dask LocalCluster; the manifest of docs/batch.md runs in test_batch_manifest_example",
 }
 #: regex on the command → arguments appended (quick parameters)
