@@ -132,8 +132,9 @@ def method_options(params: dict[str, Any], seed: int | None) -> dict[str, Any]:
 
 
 def simulate_solution(solution, params: dict[str, Any], seed: int | None) -> dict[str, Any]:
-    """Simulate the solution's chains with ``policy`` (default ``jffc``; any chain-dispatch policy of
-    :mod:`chaincomp.sim.policies`) over ``sim_jobs`` Poisson(λ) jobs (default 20000, Exp service,
+    """Simulate the solution with ``policy`` (default: the method's own — PETALS routing for ``petals``,
+    WS-RR for ``bprr``, else ``jffc``, :func:`chaincomp.sim.policies.native_policy`; any policy name of
+    ``chaincomp simulate --policy``) over ``sim_jobs`` Poisson(λ) jobs (default 20000, Exp service,
     10 % warm-up), seeded with the task's seed (:func:`chaincomp.sim.runner.simulate`).
 
     Returns the policy's aggregate metrics (``response_time_s`` {mean, median, p95, …}, waiting and
@@ -145,12 +146,14 @@ def simulate_solution(solution, params: dict[str, Any], seed: int | None) -> dic
         from chaincomp.sim.runner import simulate
     except ModuleNotFoundError:
         raise UsageError("this task asks for a simulation (policy/sim_jobs) but chaincomp.sim is not available") from None
-    policy = str(params.get("policy", "jffc"))
+    from chaincomp.sim.policies import native_policy, resolve_policy
+
+    policy = str(params.get("policy") or native_policy(solution))
     num_jobs = int(params.get("sim_jobs", 20000))
     report = simulate(
         solution.problem,
-        solution.allocation,
-        [policy],
+        solution.allocation if solution.allocation.chains else None,
+        [resolve_policy(policy, solution)],
         placement=solution.placement,
         num_jobs=num_jobs,
         seed=0 if seed is None else int(seed),

@@ -136,3 +136,14 @@ def test_schemas_reject_broken_outputs():
     sol["chains"][0]["capacity"] = 2.5
     assert not schemas.validator("solution").is_valid(sol)
     assert not schemas.validator("verify").is_valid({"file": "x", "valid": "yes", "violations": []})
+
+
+def test_batch_simulation_uses_the_methods_own_routing(tmp_path):
+    """sim_jobs without policy: PETALS designs are simulated with PETALS routing, BPRR with WS-RR."""
+    out = tmp_path / "n.jsonl"
+    run_json("batch", "example:bloom-j20", "-m", "petals", "-m", "bprr", "-m", "greedy", "-p", "sim_jobs=1500",
+             "-w", "1", "--out", str(out), "--json")
+    recs = {json.loads(x)["method"]: json.loads(x) for x in out.read_text().splitlines()}
+    assert {m: r["simulation"]["policy"] for m, r in recs.items()} == {"petals": "petals", "bprr": "bprr-wsrr", "greedy": "jffc"}
+    for r in recs.values():
+        check("batch-record", r)
