@@ -16,7 +16,7 @@ from chaincomp.problem import Problem
 console = Console()
 err_console = Console(stderr=True)
 
-ExampleOpt = Annotated[Optional[str], typer.Option("--example", "-e", help="Embedded example instance (see `chaincomp examples`).")]
+ExampleOpt = Annotated[Optional[str], typer.Option("--example", "-e", help="Embedded example instance (see `chaincomp examples`).", autocompletion=options.complete_examples)]
 InstanceOpt = Annotated[Optional[Path], typer.Option("--instance", "-i", help="Single-file instance JSON (cluster + model + workload), e.g. from `chaincomp generate`.")]
 ClusterOpt = Annotated[Optional[Path], typer.Option("--cluster", help="Cluster JSON file (servers).")]
 ModelOpt = Annotated[Optional[Path], typer.Option("--model", help="Model JSON file (explicit sizes or a model card / HF config.json).")]
@@ -57,6 +57,8 @@ def resolve_problem(
         if target_load is not None and not (0 < target_load <= 1):
             raise UsageError(f"--target-load must be in (0, 1], got {target_load}")
         problem = problem.with_workload(rate, target_load)
+    options.log.debug("instance %s: J = %d servers, L = %d blocks, λ = %g req/s, ρ̄ = %g", problem.name,
+                      problem.num_servers, problem.num_blocks, problem.arrival_rate, problem.target_load)
     return problem
 
 

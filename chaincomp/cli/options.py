@@ -65,6 +65,26 @@ def cache_reservation(help: str = "Cache reservation c: an integer ≥ 1, or 'au
     return Annotated[Optional[str], typer.Option("--cache-reservation", "-c", "--c", metavar="C", help=help)]
 
 
+def complete_examples(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of ``--example NAME``: the embedded examples and their descriptions."""
+    from chaincomp.instances.examples import list_examples
+
+    return [(n, d[:60]) for n, d in list_examples() if n.startswith(incomplete)]
+
+
+def complete_methods(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of ``--method NAME``: the registered methods."""
+    from chaincomp import methods
+
+    return [(n, i.summary[:60]) for n, i in methods.available().items() if n.startswith(incomplete)]
+
+
+def complete_schemas(incomplete: str) -> list[tuple[str, str]]:
+    from chaincomp import schemas
+
+    return [(n, d[:60]) for n, d in schemas.names().items() if n.startswith(incomplete)]
+
+
 #: the common spellings with their default help texts
 OutOpt = out()
 OutDirOpt = out("Directory for the output files.")

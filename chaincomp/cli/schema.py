@@ -13,7 +13,7 @@ from chaincomp.cli.app import app
 
 @app.command()
 def schema(
-    kind: Annotated[Optional[str], typer.Argument(help="Schema name (see --list): cluster, model, workload, instance, solution, simulate, batch-record, report, experiment, manifest, …")] = "instance",
+    kind: Annotated[Optional[str], typer.Argument(help="Schema name (see --list): cluster, model, workload, instance, solution, simulate, batch-record, report, experiment, manifest, …", autocompletion=opt.complete_schemas)] = "instance",
     list_names: Annotated[bool, typer.Option("--list", help="List the schema names and what each describes.")] = False,
     out: opt.out("Write the schema to this file instead of stdout.") = None,
 ) -> None:

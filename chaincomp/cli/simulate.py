@@ -28,7 +28,7 @@ def simulate(
     workload: common.WorkloadOpt = None,
     rate: common.RateOpt = None,
     target_load: common.TargetLoadOpt = None,
-    method: Annotated[Optional[str], typer.Option("--method", "-m", help="Solve the instance first with this method (default greedy when an instance is given).")] = None,
+    method: Annotated[Optional[str], typer.Option("--method", "-m", help="Solve the instance first with this method (default greedy when an instance is given).", autocompletion=opt.complete_methods)] = None,
     policy: Annotated[Optional[List[str]], typer.Option("--policy", "-p", help="Dispatch policy; repeat or comma-separate to compare: jffc, jffc-migrate, jsq, jiq, sed, sa-jsq, petals, bprr-wsrr. Default: the design's own (petals → petals, bprr → bprr-wsrr, otherwise jffc).")] = None,
     arrivals: Annotated[str, typer.Option("--arrivals", help="poisson (rate λ of the instance, or --rate/--load) or trace (--trace FILE).")] = "poisson",
     trace: Annotated[Optional[Path], typer.Option("--trace", help="Azure-format trace CSV (TIMESTAMP,ContextTokens,GeneratedTokens). With Poisson arrivals and --service length, lengths are resampled from it.")] = None,

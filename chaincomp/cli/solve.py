@@ -25,7 +25,7 @@ def solve(
     workload: common.WorkloadOpt = None,
     rate: common.RateOpt = None,
     target_load: common.TargetLoadOpt = None,
-    method: Annotated[str, typer.Option("--method", "-m", help="Method (see `chaincomp solve --list-methods`).")] = "greedy",
+    method: Annotated[str, typer.Option("--method", "-m", help="Method (see `chaincomp solve --list-methods`).", autocompletion=opt.complete_methods)] = "greedy",
     cache_reservation: opt.CacheReservationOpt = "auto",
     tune: Annotated[str, typer.Option("--tune", help="Score for tuning c: lower (Theorem-4 lower bound, default), upper, surrogate, sim.")] = "lower",
     solver: Annotated[Optional[str], typer.Option("--solver", help="MILP solver: highs (default) or gurobi.")] = None,
@@ -64,6 +64,7 @@ def solve(
         if val is not None:
             options[key] = val
     info = methods.get(method)
+    opt.log.debug("method %s with options %s", method, options)
     show_progress = not as_json and common.console.is_terminal and opt.show_progress()
     if method == "greedy":
         with Progress(transient=True, console=common.err_console, disable=not show_progress) as bar:
@@ -73,6 +74,7 @@ def solve(
         options["progress"] = show_progress
         solution = info.func(problem, **options)
     assert_valid(solution)
+    opt.log.debug("solved in %.3g s (wall, incl. tuning)", solution.provenance.get("wall_time_s") or float("nan"))
     common.emit_json(solution.to_json(), as_json, out)
     if as_json:
         return

@@ -142,3 +142,22 @@ def test_batch_dash_j_is_a_deprecated_alias():
     res = invoke("batch", "set:quick", "-m", "greedy", "-j", "2", "--dry-run")
     assert res.exit_code == 0, res.output
     assert "deprecated" in res.stderr and "--workers" in res.stderr
+
+
+def test_completion_offers_examples_methods_and_schemas():
+    env_base = {**__import__("os").environ, "_CHAINCOMP_COMPLETE": "complete_zsh"}
+    code = "import sys; sys.argv=['chaincomp']; from chaincomp.cli.app import main; main()"
+    for words, expect in (("chaincomp solve --example b", "bloom-j20"), ("chaincomp so", "solve"),
+                          ("chaincomp schema batch-r", "batch-record")):
+        env = {**env_base, "_TYPER_COMPLETE_ARGS": words, "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert expect in proc.stdout, (words, proc.stdout)
+
+
+def test_verbose_prints_debug_lines():
+    res = invoke("-v", "solve", "--example", "worked-example", "-c", "1", "--json")
+    assert res.exit_code == 0
+    assert "debug: instance worked-example: J = 5 servers, L = 3 blocks" in res.stderr
+    json.loads(res.stdout)  # stdout stays clean JSON
+    invoke("examples")
