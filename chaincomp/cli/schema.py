@@ -12,7 +12,7 @@ from chaincomp.cli.app import app
 
 @app.command()
 def schema(
-    kind: Annotated[str, typer.Argument(help="cluster | model | workload | instance | solution")] = "instance",
+    kind: Annotated[str, typer.Argument(help="cluster | model | workload | instance | solution | events")] = "instance",
 ) -> None:
     """Print the JSON Schema (draft 2020-12, from the pydantic models) of one file kind.
 

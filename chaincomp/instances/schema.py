@@ -288,9 +288,14 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 
 
 def json_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema of one file kind (cluster | model | workload | instance | solution)."""
+    """The JSON Schema of one file kind (cluster | model | workload | instance | solution | events)."""
     from chaincomp.errors import UsageError
 
+    if kind == "events":  # elastic timelines (chaincomp.elastic.events)
+        from chaincomp.elastic.events import EventsFile
+
+        return EventsFile.model_json_schema()
+
     if kind not in SCHEMAS:
-        raise UsageError(f"unknown schema {kind!r}; choose one of {', '.join(SCHEMAS)}")
+        raise UsageError(f"unknown schema {kind!r}; choose one of {', '.join(SCHEMAS)}, events")
     return SCHEMAS[kind].model_json_schema()
