@@ -35,7 +35,7 @@ COMMAND_MODULES = (
     "generate",
     "examples",
     "schema",
-    "recompose", "whatif",
+    "recompose", "whatif", "events",
 )
 
 for _name in COMMAND_MODULES:
