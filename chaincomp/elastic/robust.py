@@ -8,7 +8,8 @@ Greedy construction. For each cache reservation c = 1..c_max, Algorithm 1's pass
 order by t̃_j(c), the same chain-cutting rule) is run *without* its stopping rule, which lists the
 server groups it would form one after another. The design with the first K groups (servers after
 them host nothing) is completed by GCA (Alg. 2); K grows from GBP-CR's own K(c) until the N−1
-worst case meets λ/ρ̄. Among the robust (c, K) the one with the smallest Theorem-4 lower bound
+worst case meets λ/ρ̄ — with GCA's chains, or with the groups themselves as disjoint chains
+(:func:`disjoint_chains`; a failure then removes one chain only). Among the robust (c, K) the one with the smallest Theorem-4 lower bound
 (at λ, no failure) wins — the same score ``solve`` tunes c by. If no (c, K) is robust — even with
 every group — the design that maximizes the worst-case ν is returned and flagged
 (``extra.robust.robust = false``), with a warning in the CLI.
@@ -25,7 +26,7 @@ import time
 import numpy as np
 
 from chaincomp.analysis.bounds import jffc_bounds
-from chaincomp.core.allocation import Allocation
+from chaincomp.core.allocation import Allocation, Chain
 from chaincomp.core.placement import Placement
 from chaincomp.core.solution import Solution
 from chaincomp.errors import InfeasibleInstance, UsageError
@@ -54,6 +55,22 @@ def greedy_groups(problem: Problem, c: int) -> tuple[np.ndarray, np.ndarray, lis
             groups.append(cur)
             cur, a = [], 1
     return first, count, groups
+
+
+def disjoint_chains(problem: Problem, placement: Placement, groups: list[list[int]]) -> Allocation:
+    """Each GBP-CR group as one chain (Lemma 1), capacity min_j ⌊M̃_j / m_ij⌋ — disjoint chains, so a
+    failure removes exactly one. The alternative to GCA's crossing chains for N−1 robustness."""
+    slots = problem.residual_slots(placement.num_blocks)
+    last = placement.last_block
+    chains, caps = [], []
+    for g in groups:
+        ends = [int(last[j]) for j in g]
+        blocks = [e - p for e, p in zip(ends, [0] + ends[:-1])]
+        cap = min(int(slots[j]) // b for j, b in zip(g, blocks))
+        if cap >= 1:
+            chains.append(Chain.build(problem, g, blocks))
+            caps.append(cap)
+    return Allocation(tuple(chains), tuple(caps))
 
 
 def worst_single_failure(problem: Problem, allocation: Allocation) -> tuple[float, str | None]:
@@ -93,14 +110,17 @@ def robust_design(problem: Problem, level: int = 1) -> Solution:
             m = np.zeros_like(count)
             f[keep], m[keep] = first[keep], count[keep]
             pl = Placement(f, m)
-            alloc = gca(problem, pl)
-            worst, who = worst_single_failure(problem, alloc)
-            if K == len(groups) and (fallback is None or worst > fallback[0]):
-                fallback = (worst, c, K, pl, alloc, who)
-            if worst >= need * (1 - 1e-12) and lam < worst:
-                score = jffc_bounds(lam, alloc.rates, alloc.capacity_array).lower_s
-                if best is None or score < best[0]:
-                    best = (score, c, K, pl, alloc, worst, who)
+            found = False
+            for alloc in (gca(problem, pl), disjoint_chains(problem, pl, groups[:K])):
+                worst, who = worst_single_failure(problem, alloc)
+                if K == len(groups) and (fallback is None or worst > fallback[0]):
+                    fallback = (worst, c, K, pl, alloc, who)
+                if worst >= need * (1 - 1e-12) and lam < worst:
+                    score = jffc_bounds(lam, alloc.rates, alloc.capacity_array).lower_s
+                    if best is None or score < best[0]:
+                        best = (score, c, K, pl, alloc, worst, who)
+                    found = True
+            if found:
                 break
     if best is None and fallback is None:
         raise InfeasibleInstance("no cache reservation c forms even one chain on this cluster")
