@@ -117,6 +117,8 @@ class _Run:
         self.problem: Problem | None = None
         self.now = 0.0
         self.reload_total_gb = 0.0
+        self.dispatch_log: list | None = None  # tests: (time, chain servers) per dispatch
+        self.load_log: list = []  # (server, start, ready) per reload
 
     # -- helpers ------------------------------------------------------------------------------
     def _w(self, t: float) -> _Window:
@@ -136,6 +138,8 @@ class _Run:
             job = self.queue.popleft()
             ch.busy += 1
             self.running[job] = ch
+            if self.dispatch_log is not None:
+                self.dispatch_log.append((self.now, ch.servers))
             self._push(self.now + self.sizes[job] * ch.time_s, 0, (job, int(self.version[job])))
 
     def _drop(self, jobs, lost: bool):
@@ -183,6 +187,7 @@ class _Run:
                 w.reload_s += secs
                 self.reload_total_gb += gb
                 self.ready[sid] = self.now + secs
+                self.load_log.append((sid, self.now, self.now + secs))
             if new is None:
                 self.held.pop(sid, None)
             else:
@@ -307,7 +312,7 @@ class _Run:
         if hasattr(self.policy, "moves"):
             out["total"]["petals_moves"] = self.policy.moves
         if hasattr(self.policy, "wall_s") and self.policy.wall_s:
-            out["total"]["recompose_wall_s_max"] = max(self.policy.wall_s)
+            out["recompose_wall_s_max"] = max(self.policy.wall_s)
         return out
 
 
