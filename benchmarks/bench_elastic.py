@@ -103,10 +103,10 @@ def noise(seed, data, windows):
     print(f"== 3. λ = 1.5·(1 ± 10 %) in {windows} windows, no other events ==")
     sol = design(seed, data)
     tl = g.diurnal(sol.problem, 3600.0 * windows, windows, peak_rate=1.5, shape="sine", trough=1.0, noise=0.1, seed=seed)
-    for h in (0.02, 0.0):
-        steps = recompose_timeline(sol, tl, RecomposeOptions(hysteresis=h))
+    for delta, h in ((1e-3, 0.02), (1e-3, 0.0), (0.0, 0.02), (0.0, 0.0)):
+        steps = recompose_timeline(sol, tl, RecomposeOptions(delta=delta, hysteresis=h))
         changes = sum(bool(s.chosen.cost.moved_servers) for s in steps)
-        print(f"recompose hysteresis {h:g}: {changes} design changes in {len(steps)} rate events; "
+        print(f"recompose δ {delta:g}, hysteresis {h:g}: {changes} design changes in {len(steps)} rate events; "
               f"blocks reloaded {sum(s.chosen.cost.reloaded_blocks for s in steps)}")
     cur = sol.problem
     prev = None
@@ -129,7 +129,12 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--petals-period", type=float, default=600.0)
+    ap.add_argument("--only", choices=["failure", "day", "noise"], default=None)
     a = ap.parse_args()
+    if a.only:
+        {"failure": lambda: single_failure(range(1, a.seeds + 1), a.repeats, a.data),
+         "day": lambda: day(1, a.data, 86400.0, 24, a.petals_period), "noise": lambda: noise(1, a.data, 48)}[a.only]()
+        return
     if a.quick:
         single_failure([1], 1, a.data)
         day(1, a.data, 7200.0, 4, None)
