@@ -71,10 +71,11 @@ def single_failure(seeds, repeats, data):
           f"(median {statistics.median(r[3] for r in rows):.3f}, max {max(r[3] for r in rows):.3f})")
 
 
-def day(seed, data, horizon, windows, petals_period):
-    print(f"== 2. diurnal λ(t) (Azure shape, {windows} windows) + 10 % churn over {horizon:g} s ==")
+def day(seed, data, horizon, windows, petals_period, peak=None):
+    print(f"== 2. diurnal λ(t) (Azure shape, {windows} windows, peak {peak or 'the design λ'}) + 10 % churn over {horizon:g} s ==")
     sol = design(seed, data)
-    tl = g.merge(g.churn(sol.problem, horizon, 0.1, seed=seed), g.diurnal(sol.problem, horizon, windows, seed=seed, data_dir=data))
+    tl = g.merge(g.churn(sol.problem, horizon, 0.1, seed=seed),
+                 g.diurnal(sol.problem, horizon, windows, peak_rate=peak, seed=seed, data_dir=data))
     print(f"seed {seed}: {len(tl.events)} events ({sum(e.kind != 'rate' for e in tl.events)} churn)")
     t0 = time.perf_counter()
     rep = simulate_timeline(sol, tl, seed=seed, petals_period_s=petals_period)
@@ -130,10 +131,11 @@ def main():
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--petals-period", type=float, default=600.0)
     ap.add_argument("--only", choices=["failure", "day", "noise"], default=None)
+    ap.add_argument("--peak", type=float, default=None, help="day: peak λ (default the design's λ = 1.5)")
     a = ap.parse_args()
     if a.only:
         {"failure": lambda: single_failure(range(1, a.seeds + 1), a.repeats, a.data),
-         "day": lambda: day(1, a.data, 86400.0, 24, a.petals_period), "noise": lambda: noise(1, a.data, 48)}[a.only]()
+         "day": lambda: day(1, a.data, 86400.0, 24, a.petals_period, a.peak), "noise": lambda: noise(1, a.data, 48)}[a.only]()
         return
     if a.quick:
         single_failure([1], 1, a.data)

@@ -182,7 +182,7 @@ class _Run:
                 for b in fresh:
                     loads[b] = self.now
                 gb = len(fresh) * problem.block_size_gb
-                secs = gb / bw[j]
+                secs = float(gb / bw[j])
                 w.reload_gb += gb
                 w.reload_s += secs
                 self.reload_total_gb += gb
