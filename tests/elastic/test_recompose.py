@@ -145,3 +145,28 @@ def test_cli_recompose_json(tmp_path):
     assert v.returncode == 0, v.stdout
     human = subprocess.run([sys.executable, "-m", "chaincomp.cli", "recompose", str(d), str(ev)], capture_output=True, text=True, timeout=300)
     assert human.returncode == 0 and "what moves where" in human.stdout
+
+
+def test_job_servers_objective():
+    sol = bloom_design()
+    sid = _fastest_chain_failures(sol)[1]
+    step = recompose(sol, apply_event(sol.problem, Event(0, "fail", sid)), RecomposeOptions(objective="job-servers", delta=0.01))
+    assert verify_solution(step.solution) == [] and step.reachable
+    assert step.chosen.predicted == step.solution.metrics["job_servers"]
+    # the chosen design minimizes job servers + δ·ω among the candidates that meet the target (hysteresis aside)
+    best = min(c.score for c in step.candidates if c.meets)
+    assert step.chosen.score <= best + 0.02 * max(c.predicted for c in step.candidates if c.meets)
+
+
+def test_cli_events_generator(tmp_path):
+    sol = bloom_design()
+    d = tmp_path / "d.json"
+    d.write_text(sol.to_json())
+    out = tmp_path / "tl.json"
+    proc = subprocess.run([sys.executable, "-m", "chaincomp.cli", "events", "diurnal,churn", str(d), "--horizon", "7200",
+                           "--windows", "4", "--shape", "sine", "--seed", "3", "-o", str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    from chaincomp.elastic.events import load_events
+
+    tl = load_events(out, sol.problem)
+    assert sum(e.kind == "rate" for e in tl.events) == 4 and tl.horizon_s == 7200
