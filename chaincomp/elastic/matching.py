@@ -59,29 +59,33 @@ def match_roles(
     held: dict[str, Range],
     allocation: Allocation | None = None,
     by: str = "memory+compute",
+    classes: list[list[int]] | None = None,
 ) -> tuple[Placement, np.ndarray]:
     """Assign servers to the plan's roles; returns (matched placement, ``assign``: role r → server).
 
-    ``held`` maps server id → the (first, last) range it holds now (absent: holds nothing).
+    ``held`` maps server id → the (first, last) range it holds now (absent: holds nothing);
+    ``classes`` (from :func:`server_classes`) may be passed to reuse them across plans.
     """
     J = problem.num_servers
-    a, m = plan.first_block, plan.num_blocks
+    a, m = plan.first_block.astype(float), plan.num_blocks.astype(float)
+    e = a + m - 1
     w = role_weights(J, allocation)
+    # held range per server (empty: lo > hi)
+    h_lo = np.array([held[s][0] if s in held else 1.0 for s in problem.server_ids], dtype=float)
+    h_hi = np.array([held[s][1] if s in held else 0.0 for s in problem.server_ids], dtype=float)
     assign = np.arange(J)
-    for group in server_classes(problem, by):
+    for group in (classes if classes is not None else server_classes(problem, by)):
         if len(group) == 1:
             continue
         g = np.array(group)
-        cost = np.zeros((g.size, g.size))
-        tie = np.zeros((g.size, g.size))
-        for x, j in enumerate(g):
-            h = held.get(problem.server_ids[j])
-            for y, r in enumerate(g):
-                cost[x, y] = new_blocks(h, int(a[r]), int(m[r]))
-                tie[x, y] = float(problem.tau_comm_s[j]) * w[r]
+        # cost[x, y] = blocks of role g[y] that server g[x] does not hold
+        overlap = np.minimum(e[g][None, :], h_hi[g][:, None]) - np.maximum(a[g][None, :], h_lo[g][:, None]) + 1
+        cost = m[g][None, :] - np.clip(overlap, 0, None) * (m[g][None, :] > 0)
+        tie = problem.tau_comm_s[g][:, None] * w[g][None, :]
         scale = tie.max() * g.size + 1.0
         rows, cols = linear_sum_assignment(cost + tie / scale)
         assign[g[cols]] = g[rows]  # role g[cols[i]] goes to server g[rows[i]]
+    a, m = plan.first_block, plan.num_blocks
     first = np.zeros(J, dtype=np.int64)
     count = np.zeros(J, dtype=np.int64)
     first[assign] = a

@@ -41,7 +41,7 @@ from chaincomp.core.solution import Solution
 from chaincomp.core.verify import assert_valid
 from chaincomp.elastic.design import OBJECTIVES, carry_over, design_reservation, meets_target, predicted
 from chaincomp.elastic.events import Event, Timeline, apply_event
-from chaincomp.elastic.matching import match_roles
+from chaincomp.elastic.matching import match_roles, server_classes
 from chaincomp.elastic.repair import local_repair
 from chaincomp.elastic.switching import SwitchCost, held_ranges, load_bandwidths, switching_cost
 from chaincomp.errors import InfeasibleInstance, UsageError
@@ -152,8 +152,9 @@ class Step:
 
 
 def _candidate(name, old: Solution, new_problem: Problem, placement: Placement, allocation: Allocation,
-               opts: RecomposeOptions, c: int | None, notes=None) -> Candidate:
-    cost = switching_cost(old.problem, old.placement, old.allocation, new_problem, placement, opts.load_bandwidth)
+               opts: RecomposeOptions, c: int | None, notes=None, bandwidths=None) -> Candidate:
+    cost = switching_cost(old.problem, old.placement, old.allocation, new_problem, placement, opts.load_bandwidth,
+                          bandwidths)
     omega = predicted(new_problem, allocation, opts.objective)
     return Candidate(name, placement, allocation, cost, omega, omega + opts.delta * cost.omega_s,
                      meets_target(new_problem, allocation), allocation.service_rate, c, list(notes or []))
@@ -190,24 +191,30 @@ def recompose(current: Solution, new_problem: Problem, options: RecomposeOptions
     held = held_ranges(old_p, current.placement)
     c_design = design_reservation(old_p, current.placement, current.parameters)
     cands: list[Candidate] = []
+    bws = load_bandwidths(new_problem, opts.load_bandwidth)
+    classes = server_classes(new_problem, opts.match_by)
+
+    def add(name, pl, al, c, notes=None):
+        cand = _candidate(name, current, new_problem, pl, al, opts, c, notes, bws)
+        cands.append(cand)
+        return cand
+
     keep_pl, keep_al = carry_over(old_p, current.placement, current.allocation, new_problem)
-    cands.append(_candidate("keep", current, new_problem, keep_pl, keep_al, opts, c_design))
+    add("keep", keep_pl, keep_al, c_design)
     if keep_pl.used.size:
-        cands.append(_candidate("keep+gca", current, new_problem, keep_pl, gca(new_problem, keep_pl), opts, c_design))
-    bw = float(load_bandwidths(new_problem, opts.load_bandwidth).mean()) if new_problem.num_servers else 1.0
+        add("keep+gca", keep_pl, gca(new_problem, keep_pl), c_design)
+    bw = float(bws.mean()) if new_problem.num_servers else 1.0
     rep_pl, log = local_repair(old_p, current.placement, current.allocation, new_problem, c_design, opts.objective,
                                opts.delta * new_problem.block_size_gb / bw)
-    cands.append(_candidate("repair", current, new_problem, rep_pl, gca(new_problem, rep_pl), opts, c_design, log))
+    add("repair", rep_pl, gca(new_problem, rep_pl), c_design, log)
     fs_pl, fs_al, fs_c, tuned = from_scratch_design(new_problem)
-    scratch = _candidate("from-scratch", current, new_problem, fs_pl, fs_al, opts, fs_c)
-    cands.append(scratch)
+    scratch = add("from-scratch", fs_pl, fs_al, fs_c)
     for cand in tuned:
-        pl, _ = match_roles(new_problem, cand.greedy.placement, held, cand.allocation, opts.match_by)
-        cands.append(_candidate(f"gbp-cr c={cand.cache_reservation} matched", current, new_problem, pl,
-                                gca(new_problem, pl), opts, cand.cache_reservation))
+        pl, _ = match_roles(new_problem, cand.greedy.placement, held, cand.allocation, classes=classes)
+        add(f"gbp-cr c={cand.cache_reservation} matched", pl, gca(new_problem, pl), cand.cache_reservation)
     if not tuned and fs_pl.used.size:
-        pl, _ = match_roles(new_problem, fs_pl, held, fs_al, opts.match_by)
-        cands.append(_candidate(f"gbp-cr c={fs_c} matched", current, new_problem, pl, gca(new_problem, pl), opts, fs_c))
+        pl, _ = match_roles(new_problem, fs_pl, held, fs_al, classes=classes)
+        add(f"gbp-cr c={fs_c} matched", pl, gca(new_problem, pl), fs_c)
 
     allowed = [x for x in cands if opts.max_moved is None or len(x.cost.moved_servers) <= opts.max_moved]
     meeting = [x for x in allowed if x.meets]

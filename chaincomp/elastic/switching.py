@@ -123,10 +123,12 @@ def switching_cost(
     new_problem: Problem,
     new_placement: Placement,
     load_bandwidth: float | None = None,
+    bandwidths: np.ndarray | None = None,
 ) -> SwitchCost:
-    """ω(D, D′) with D on ``old_problem`` and D′ on ``new_problem`` (servers matched by id)."""
+    """ω(D, D′) with D on ``old_problem`` and D′ on ``new_problem`` (servers matched by id).
+    ``bandwidths`` (b_j of ``new_problem``) may be passed precomputed."""
     held = held_ranges(old_problem, old_placement)
-    bw = load_bandwidths(new_problem, load_bandwidth)
+    bw = load_bandwidths(new_problem, load_bandwidth) if bandwidths is None else bandwidths
     s_m = new_problem.block_size_gb
     moved, per_server = [], []
     total_blocks, reload_s, makespan = 0, 0.0, 0.0
