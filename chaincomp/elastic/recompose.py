@@ -163,6 +163,8 @@ def _candidate(name, old: Solution, new_problem: Problem, placement: Placement, 
 def from_scratch_design(problem: Problem) -> tuple[Placement, Allocation, int, list]:
     """The tuned GBP-CR + GCA design (``chaincomp solve``); if no c reaches λ/ρ̄, the c whose
     GBP-CR pass (all servers) + GCA gives the largest ν. Returns (placement, allocation, c, tuning candidates)."""
+    if problem.num_servers == 0:
+        return Placement.empty(0), Allocation((), ()), 1, []
     try:
         res = tuning.tune(problem, score="lower")
         best = res.best

@@ -170,3 +170,20 @@ def test_cli_events_generator(tmp_path):
 
     tl = load_events(out, sol.problem)
     assert sum(e.kind == "rate" for e in tl.events) == 4 and tl.horizon_s == 7200
+
+
+def test_every_server_fails_then_one_joins():
+    from chaincomp.elastic.events import parse_events
+    from chaincomp.heuristics.pipeline import solve_greedy
+    from tests.conftest import worked_example_problem
+
+    sol = solve_greedy(worked_example_problem(), cache_reservation=1)
+    events = [{"time_s": i, "kind": "fail", "server": f"j{i + 1}"} for i in range(5)]
+    events.append({"time_s": 9, "kind": "join", "server": {"id": "z", "memory_gb": 5, "tau_comm_s": 1, "tau_comp_s": 0.01}})
+    steps = recompose_timeline(sol, parse_events({"events": events}, "x", sol.problem))
+    assert [s.reachable for s in steps] == [True, True, False, False, False, True]
+    for s in steps:
+        assert verify_solution(s.solution) == []
+    assert "cannot reach" in steps[2].message and steps[2].solution.allocation.service_rate == 0
+    # the joiner alone hosts all 3 blocks: 3 blocks loaded
+    assert steps[-1].chosen.cost.reloaded_blocks == 3
