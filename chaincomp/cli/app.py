@@ -61,6 +61,7 @@ COMMAND_MODULES = (
     "generate",
     "examples",
     "schema",
+    "recompose", "whatif", "events",
 )
 
 for _name in COMMAND_MODULES:

@@ -41,6 +41,12 @@ def simulate(
     warmup: Annotated[Optional[float], typer.Option("--warmup", help="Jobs to discard: a fraction < 1 or a count (default 0.1 for Poisson, 0 for traces).")] = None,
     load: Annotated[Optional[float], typer.Option("--load", help="Poisson rate as a fraction of the chains' service rate: λ = load·ν (overrides --rate).")] = None,
     engine: Annotated[str, typer.Option("--engine", help="auto (numba kernel for chain policies), numba, or python (general engine).")] = "auto",
+    events: Annotated[Optional[Path], typer.Option("--events", help="Events JSON: simulate the timeline and compare re-planning policies (chaincomp.elastic.timeline_sim).")] = None,
+    timeline_policy: Annotated[Optional[List[str]], typer.Option("--timeline-policy", help="With --events: none, scratch, recompose, petals (repeat or comma-separate; default all).")] = None,
+    on_fail: Annotated[str, typer.Option("--on-fail", help="With --events: jobs on a failed server are 'lost' or 'retry' (re-queued).")] = "lost",
+    thrash_window: Annotated[float, typer.Option("--thrash-window", help="With --events: a block loaded and dropped within this many seconds is thrash.")] = 3600.0,
+    petals_period: Annotated[float, typer.Option("--petals-period", help="With --events: seconds between PETALS rebalancing checks (0: only at events).")] = 600.0,
+    load_bandwidth: Annotated[Optional[float], typer.Option("--load-bandwidth", help="With --events: block load bandwidth (GB/s) for every server.")] = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Write response-time CDFs per policy to this PNG.")] = None,
     as_json: opt.JsonOpt = False,
     out: opt.OutOpt = None,
@@ -58,6 +64,14 @@ def simulate(
     from chaincomp.sim.policies import implied_method, native_policy, resolve_policy
     from chaincomp.sim.runner import simulate as run_sim
 
+    if events is not None:
+        from chaincomp.cli.timeline_render import run_timeline
+
+        if solution_file is None:
+            raise UsageError("--events needs a SOLUTION file (the design in effect at t = 0)")
+        run_timeline(solution_file, events, timeline_policy, on_fail, thrash_window, petals_period or None,
+                     load_bandwidth, seed, as_json, out)
+        return
     instance_given = any(x is not None for x in (example, instance, cluster, model, workload))
     if solution_file is not None and (instance_given or method is not None):
         raise UsageError("give either a SOLUTION file or an instance (--example/--instance/--cluster+--model) with --method, not both")

@@ -36,6 +36,7 @@ def solve(
     seed: opt.SeedOpt = 0,
     export: Annotated[Optional[str], typer.Option("--export", help="'petals': print one PETALS server command per server.")] = None,
     top: Annotated[int, typer.Option("--top", help="How many of the best c's to show.")] = 5,
+    robust: Annotated[Optional[int], typer.Option("--robust", help="1: a design that still meets λ/ρ̄ after any single server failure (greedy; chaincomp.elastic.robust).")] = None,
     list_methods: Annotated[bool, typer.Option("--list-methods", help="List the available methods and exit.")] = False,
     as_json: opt.JsonOpt = False,
     out: opt.OutOpt = None,
@@ -63,6 +64,22 @@ def solve(
     for key, val in (("solver", solver), ("time_limit_s", time_limit), ("mip_gap", mip_gap), ("objective", objective), ("threads", threads)):
         if val is not None:
             options[key] = val
+    if robust is not None:
+        from chaincomp.elastic.robust import robust_design
+
+        if method != "greedy" or c != "auto":
+            raise UsageError("--robust works with the greedy method and tuned c only (drop --method/--c)")
+        solution = robust_design(problem, robust)
+        assert_valid(solution)
+        common.emit_json(solution.to_json(), as_json, out)
+        if not as_json:
+            print_solution(common.console, solution, top)
+            info_r = solution.extra["robust"]
+            if not info_r["robust"]:
+                common.err_console.print(f"[bold yellow]warning:[/] {info_r['note']}")
+            common.console.print(f"robust (N−1): worst single failure {info_r['worst_single_failure']}; "
+                                 f"extra cost over the plain design: {info_r['extra_cost']}", highlight=False)
+        return
     info = methods.get(method)
     opt.log.debug("method %s with options %s", method, options)
     show_progress = not as_json and common.console.is_terminal and opt.show_progress()

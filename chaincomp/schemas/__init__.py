@@ -70,6 +70,9 @@ def _load() -> None:
         register(kind, model.model_json_schema, input_desc.get(kind, f"{kind} file"))
     for name, (factory, description) in outputs.SCHEMAS.items():
         register(name, factory, description)
+    from chaincomp.elastic.events import EventsFile
+
+    register("events", EventsFile.model_json_schema, "event timeline (join, leave, fail, rate) — read by recompose and simulate --events, written by events")
 
 
 def validator(name: str):

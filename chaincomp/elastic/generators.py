@@ -1,0 +1,140 @@
+"""Seeded event-timeline generators (issue 11 item 6): churn, correlated region failure, diurnal λ(t).
+
+All take a ``seed`` (numpy ``default_rng``); same inputs + seed → the same timeline.
+
+- :func:`churn`: ``round(fraction·J)`` distinct servers depart at uniform times in [0, horizon);
+  each departure is a ``fail`` with probability ``fail_share`` (else an announced ``leave``) and the
+  server re-joins (same record) after an Exp(``mean_downtime_s``) downtime if that is within the
+  horizon. "10 % churn" = ``fraction=0.1``.
+- :func:`region_failure`: every server of a region (``meta.servers[].region``) or of an explicit
+  list fails at ``time_s``; with ``downtime_s`` they re-join together.
+- :func:`diurnal`: one ``rate`` event per window (``windows`` equal windows over the horizon). Shape
+  ``azure``: the rate profile of the Azure LLM inference 2023 code trace — arrivals counted in
+  ``windows`` equal bins over the trace, 3-bin circular moving average, floored at 10 % of the mean,
+  scaled so its maximum is ``peak_rate``. The public trace spans 57 minutes, not a day, so this is
+  its within-hour burst profile stretched to the horizon, not an observed diurnal cycle (say so
+  when quoting results). Shape ``sine``: λ(t) = peak·(trough + (1 − trough)(1 − cos 2πt/horizon)/2),
+  a single day cycle with its peak mid-horizon. ``noise`` multiplies each window's λ by an
+  independent uniform factor in [1 − noise, 1 + noise].
+
+The trace is read from ``data_dir`` (the folder holding ``azure_llm_inference_2023_code.csv``);
+default: ``$CHAINCOMP_DATA_DIR`` if set, else ``../shared/data`` next to the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from chaincomp.elastic.events import Event, Timeline, server_record, server_regions
+from chaincomp.errors import UsageError
+from chaincomp.problem import Problem
+
+AZURE_FILE = "azure_llm_inference_2023_code.csv"
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("CHAINCOMP_DATA_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def _timeline(events: list[Event], horizon_s: float, description: str) -> Timeline:
+    events = sorted(events, key=lambda e: e.time_s)  # stable: same-time events keep their order
+    return Timeline(tuple(events), float(horizon_s), "<generated>", description)
+
+
+def churn(problem: Problem, horizon_s: float, fraction: float = 0.1, fail_share: float = 0.5,
+          mean_downtime_s: float | None = None, seed: int = 0) -> Timeline:
+    """Servers leave/fail and re-join (module docstring)."""
+    if not 0 <= fraction <= 1:
+        raise UsageError(f"churn fraction must be in [0, 1], got {fraction}")
+    if horizon_s <= 0:
+        raise UsageError(f"horizon must be > 0 s, got {horizon_s}")
+    rng = np.random.default_rng(seed)
+    J = problem.num_servers
+    n = int(round(fraction * J))
+    down = horizon_s / 4 if mean_downtime_s is None else float(mean_downtime_s)
+    who = rng.choice(J, size=n, replace=False) if n else np.array([], dtype=int)
+    times = rng.uniform(0, horizon_s, size=n)
+    kinds = rng.uniform(size=n) < fail_share
+    back = rng.exponential(down, size=n) if down > 0 else np.full(n, np.inf)
+    events = []
+    for j, t, f, d in zip(who.tolist(), times.tolist(), kinds.tolist(), back.tolist()):
+        sid = problem.server_ids[j]
+        events.append(Event(round(t, 3), "fail" if f else "leave", sid))
+        if t + d < horizon_s:
+            events.append(Event(round(t + d, 3), "join", sid, server_record(problem, j)))
+    return _timeline(events, horizon_s, f"churn {fraction:g} of {J} servers, fail share {fail_share:g}, "
+                                        f"mean downtime {down:g} s, seed {seed}")
+
+
+def region_failure(problem: Problem, region: str | None = None, servers: list[str] | None = None,
+                   time_s: float = 0.0, downtime_s: float | None = None, horizon_s: float | None = None) -> Timeline:
+    """All servers of ``region`` (or the ``servers`` list) fail at once; optional re-join."""
+    if (region is None) == (servers is None):
+        raise UsageError("give exactly one of region or servers")
+    if region is not None:
+        regions = server_regions(problem)
+        servers = [s for s, r in regions.items() if r == region]
+        if not servers:
+            labels = sorted({r for r in regions.values() if r})
+            raise UsageError(f"no server in region {region!r}; regions: {', '.join(labels) or '(none labelled)'}")
+    index = {s: j for j, s in enumerate(problem.server_ids)}
+    bad = [s for s in servers if s not in index]
+    if bad:
+        raise UsageError(f"unknown server id(s): {', '.join(bad)}")
+    events = [Event(float(time_s), "fail", s) for s in servers]
+    if downtime_s is not None:
+        events += [Event(float(time_s + downtime_s), "join", s, server_record(problem, index[s])) for s in servers]
+    end = horizon_s if horizon_s is not None else max(e.time_s for e in events) + 3600.0
+    return _timeline(events, end, f"correlated failure of {len(servers)} servers ({region or 'list'}) at {time_s:g} s")
+
+
+def azure_shape(windows: int, data_dir: str | Path | None = None) -> np.ndarray:
+    """The normalized (max 1) rate profile of the Azure code trace in ``windows`` bins."""
+    from chaincomp.sim.arrivals import load_trace
+
+    path = Path(data_dir) if data_dir is not None else default_data_dir()
+    stream = load_trace(path / AZURE_FILE if path.is_dir() or not path.suffix else path)
+    t = stream.arrival_s
+    counts, _ = np.histogram(t, bins=windows, range=(0.0, float(t[-1]) + 1e-9))
+    counts = counts.astype(float)
+    if windows >= 3:
+        counts = (np.roll(counts, 1) + counts + np.roll(counts, -1)) / 3.0
+    counts = np.maximum(counts, 0.1 * counts.mean())
+    return counts / counts.max()
+
+
+def diurnal(problem: Problem, horizon_s: float = 86400.0, windows: int = 24, peak_rate: float | None = None,
+            shape: str = "azure", trough: float = 0.3, noise: float = 0.0, seed: int = 0,
+            data_dir: str | Path | None = None) -> Timeline:
+    """Rate events λ(t) (module docstring); the first at t = 0."""
+    if windows < 1:
+        raise UsageError(f"windows must be ≥ 1, got {windows}")
+    if not 0 <= noise < 1:
+        raise UsageError(f"noise must be in [0, 1), got {noise}")
+    peak = problem.arrival_rate if peak_rate is None else float(peak_rate)
+    if shape == "azure":
+        prof = azure_shape(windows, data_dir)
+    elif shape == "sine":
+        mid = (np.arange(windows) + 0.5) / windows
+        prof = trough + (1 - trough) * (1 - np.cos(2 * np.pi * mid)) / 2
+    else:
+        raise UsageError(f"diurnal shape must be 'azure' or 'sine', got {shape!r}")
+    rng = np.random.default_rng(seed)
+    factors = rng.uniform(1 - noise, 1 + noise, size=windows) if noise > 0 else np.ones(windows)
+    rates = peak * prof * factors
+    step = horizon_s / windows
+    events = [Event(round(w * step, 3), "rate", arrival_rate=float(round(r, 6))) for w, r in enumerate(rates)]
+    return _timeline(events, horizon_s, f"diurnal λ(t), shape {shape}, peak {peak:g} req/s, {windows} windows, "
+                                        f"noise ±{noise:g}, seed {seed}")
+
+
+def merge(*timelines: Timeline) -> Timeline:
+    """One timeline with all events (stable time order) and the largest horizon."""
+    events = [e for t in timelines for e in t.events]
+    return _timeline(events, max(t.horizon_s for t in timelines), " + ".join(t.description or "" for t in timelines))
