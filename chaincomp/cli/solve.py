@@ -67,7 +67,7 @@ def solve(
     if robust is not None:
         from chaincomp.elastic.robust import robust_design
 
-        if method != "greedy" or c != "auto":
+        if method != "greedy" or fixed_c is not None:
             raise UsageError("--robust works with the greedy method and tuned c only (drop --method/--c)")
         solution = robust_design(problem, robust)
         assert_valid(solution)
