@@ -278,6 +278,7 @@ class SolutionFile(BaseModel):
     provenance: SolutionProvenance
     solver: Optional[dict[str, Any]] = Field(None, description="MILP runs: solver name/version, status, bound, gap.")
     extra: Optional[dict[str, Any]] = Field(None, description="Method-specific details (e.g. the tuning table).")
+    export: Optional[dict[str, Any]] = Field(None, description="Deployment commands (`solve --export petals`: export.petals.servers[].command).")
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {
