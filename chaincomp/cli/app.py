@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "generate",
     "examples",
     "schema",
+    "calibrate",
 )
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,101 @@
+"""Reading and checking a measurements CSV for :mod:`chaincomp.calibrate` (format: docs/calibrate.md).
+
+One row per (job, server hop): which server served it (and, optionally, its GPU type), how many
+blocks it processed for the job, the job's input and output tokens, and the time the job spent in
+that server's blocks (``compute_s``, all tokens) and in round trips to it (``comm_s``, all tokens).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from chaincomp.errors import InvalidInstance
+
+REQUIRED = ("server", "blocks", "input_tokens", "output_tokens", "compute_s", "comm_s")
+OPTIONAL = ("gpu",)
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Columns of the CSV (one entry per row); ``gpu`` is None where the file gives none."""
+
+    path: str
+    server: list[str]
+    gpu: list[str | None]
+    blocks: np.ndarray
+    input_tokens: np.ndarray
+    output_tokens: np.ndarray
+    compute_s: np.ndarray
+    comm_s: np.ndarray
+    lines: list[int]  # file line of each row (for messages)
+
+    def __len__(self) -> int:
+        return len(self.server)
+
+
+def _number(path, line, col, text, *, integer=False, minimum=0.0, strict=False) -> float:
+    t = (text or "").strip()
+    try:
+        v = float(t)
+    except ValueError:
+        raise InvalidInstance(f"{path}: line {line}, column {col}: expected a number, got {t!r}") from None
+    if not math.isfinite(v):
+        raise InvalidInstance(f"{path}: line {line}, column {col}: expected a finite number, got {t!r}")
+    if integer and not v.is_integer():
+        raise InvalidInstance(f"{path}: line {line}, column {col}: expected an integer, got {t!r}")
+    if (v <= minimum) if strict else (v < minimum):
+        op = ">" if strict else "≥"
+        raise InvalidInstance(f"{path}: line {line}, column {col}: expected a number {op} {minimum:g}, got {t!r}")
+    return v
+
+
+def read_measurements(path: str | Path) -> Measurements:
+    """Parse and check the CSV; every problem raises :class:`InvalidInstance` naming line and column."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except FileNotFoundError:
+        raise InvalidInstance(f"{path}: no such measurements file") from None
+    except IsADirectoryError:
+        raise InvalidInstance(f"{path}: is a directory, expected a CSV file") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidInstance(f"{path}: not a readable CSV file ({exc})") from None
+    if not rows:
+        raise InvalidInstance(f"{path}: empty file; expected a header {','.join(REQUIRED)}[,gpu]")
+    header = [h.strip().lower() for h in rows[0]]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InvalidInstance(f"{path}: header {','.join(rows[0])} lacks column(s) {', '.join(missing)}; "
+                              f"expected {','.join(REQUIRED)} (and optionally gpu)")
+    unknown = [h for h in header if h not in REQUIRED + OPTIONAL]
+    if unknown:
+        raise InvalidInstance(f"{path}: unknown column(s) {', '.join(unknown)}; allowed: {', '.join(REQUIRED + OPTIONAL)}")
+    col = {c: header.index(c) for c in header}
+    server, gpu, lines = [], [], []
+    nums: dict[str, list[float]] = {c: [] for c in REQUIRED[1:]}
+    for i, row in enumerate(rows[1:], start=2):
+        if not row or not any(x.strip() for x in row):
+            continue
+        if len(row) != len(header):
+            raise InvalidInstance(f"{path}: line {i}: {len(row)} fields, the header has {len(header)}")
+        sid = row[col["server"]].strip()
+        if not sid:
+            raise InvalidInstance(f"{path}: line {i}, column server: empty server id")
+        server.append(sid)
+        g = row[col["gpu"]].strip() if "gpu" in col else ""
+        gpu.append(g or None)
+        nums["blocks"].append(_number(path, i, "blocks", row[col["blocks"]], integer=True, minimum=1))
+        nums["input_tokens"].append(_number(path, i, "input_tokens", row[col["input_tokens"]], minimum=0))
+        nums["output_tokens"].append(_number(path, i, "output_tokens", row[col["output_tokens"]], minimum=1))
+        nums["compute_s"].append(_number(path, i, "compute_s", row[col["compute_s"]], minimum=0))
+        nums["comm_s"].append(_number(path, i, "comm_s", row[col["comm_s"]], minimum=0))
+        lines.append(i)
+    if not server:
+        raise InvalidInstance(f"{path}: no data rows after the header")
+    return Measurements(str(path), server, gpu, *(np.array(nums[c], dtype=float) for c in REQUIRED[1:]), lines)
