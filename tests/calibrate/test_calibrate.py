@@ -149,3 +149,16 @@ def test_cli_report_out_and_errors(tmp_path):
     assert set(rep["gpu_types"]) == set(TRUE_COMPUTE) and rep["servers"]["hi1"]["parameters"]["rtt_plus_overhead_s"]["std_error"] > 0
     bad = cli(str(_bad(tmp_path, H + "a,L4,2,100,5,x,0.1\n")))
     assert bad.returncode == 2 and "column compute_s" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_docs_example_recovers_the_documented_parameters():
+    """docs/calibrate.md's command on docs/examples/ (synthetic, parameters from synth.py)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    cal = calibrate(root / "measurements.csv", cluster=root / "cluster.json", input_tokens=2048, output_tokens=28)
+    hi, lo = cal.compute["A100-MIG-3g.40gb"], cal.compute["A100-MIG-2g.20gb"]
+    assert hi.estimate[1] * 1e6 == pytest.approx(14.5, abs=0.05) and lo.estimate[1] * 1e6 == pytest.approx(25.6, abs=0.05)
+    assert hi.estimate[2] * 1e3 == pytest.approx(1.99, abs=0.005) and lo.estimate[2] * 1e3 == pytest.approx(3.51, abs=0.005)
+    for f, true in ((hi, TRUE_COMPUTE["A100-MIG-3g.40gb"]), (lo, TRUE_COMPUTE["A100-MIG-2g.20gb"])):
+        assert all(abs(e - t) <= 4 * s for e, t, s in zip(f.estimate, true, f.std_error))
