@@ -4,7 +4,7 @@ Only architectures whose layer structure is known are imported; anything else is
 field that decided it (``model_type``), never guessed. The supported families and what one block
 (= one transformer layer; embeddings, final norm and LM head belong to no block) contains:
 
-Gated-MLP decoders — ``llama``, ``mistral``, ``mixtral``, ``qwen2``, ``gemma``, ``gemma2``, ``phi3``
+Gated-MLP decoders — ``llama``, ``mistral``, ``mixtral``, ``qwen2``, ``qwen3``, ``gemma``, ``gemma2``, ``phi3``
     d = ``head_dim`` if the config gives it (Gemma: 256 with hidden 3072, 16 heads), else
     hidden / heads (which must divide). With n_q = heads, n_kv = ``num_key_value_heads``
     (default heads; must divide heads):
@@ -13,7 +13,7 @@ Gated-MLP decoders — ``llama``, ``mistral``, ``mixtral``, ``qwen2``, ``gemma``
       (n_q·d + 2·n_kv·d); LLaMA/Mistral/Gemma ``attention_bias: true`` adds q, k, v, o biases
       (n_q·d + 2·n_kv·d + h);
     * MLP (SwiGLU / GeGLU, gate + up + down): 3 · h · i per expert (``mlp_bias: true``: + 2i + h);
-    * norms: 2h (RMSNorm weights; Gemma-2 has four per layer: 4h);
+    * norms: 2h (RMSNorm weights; Gemma-2 has four per layer: 4h; Qwen3 adds q/k norms: + 2d);
     * **MoE** (``num_local_experts`` E > 1, ``num_experts_per_tok`` k; Mixtral): the block's
       *weights* hold all E experts plus the router (h · E), so params_per_block counts every
       expert (s_m is what the GPU must store); the *compute per token* only runs the k routed
@@ -25,8 +25,18 @@ Falcon — ``falcon`` (also the old ``RefinedWeb`` / ``RefinedWebModel`` types)
     (old configs: ``n_head_kv``; default heads); otherwise ``multi_query`` (Hugging Face's default
     true) → 1, else heads. Fused QKV h·(n_q + 2·n_kv)·d, dense h², MLP 2·h·ffn (``ffn_hidden_size``,
     default 4h); ``bias: true`` adds every linear bias; LayerNorms (weight + bias, 2h each): two
-    with the new architecture (``num_ln_in_parallel_attn`` unset or 2), else one, plus one more
-    when ``parallel_attn`` is false.
+    without ``parallel_attn``; with it, two when ``num_ln_in_parallel_attn`` is 2 (the default
+    for the new architecture), else one (as in Hugging Face's ``FalconDecoderLayer``). The old
+    ``RefinedWeb`` type (Falcon-40B's first config) is the new architecture, ``RefinedWebModel``
+    (Falcon-7B's) the old one.
+
+GPT-style decoders with biases and a plain MLP — ``gpt_neox``, ``opt``, ``gpt2``, ``gpt_bigcode``
+    QKV h·(n_q + 2·n_kv)·d + biases, output h² + h, MLP h→i→h 2·h·i + i + h, two LayerNorms 4h
+    (= 4h² + 2hi + 9h + i with MHA). i = ``intermediate_size`` (GPT-NeoX), ``ffn_dim`` (OPT),
+    ``n_inner`` or 4h (GPT-2, GPTBigCode). n_kv = 1 for GPTBigCode with ``multi_query`` (its
+    default), else heads. Biases can be switched off by ``attention_bias: false`` (GPT-NeoX; MLP
+    biases stay) and ``enable_bias: false`` (OPT, all of them); OPT with
+    ``layer_norm_elementwise_affine: false`` has parameter-free norms.
 
 BLOOM — ``bloom``
     12h² + 13h (QKV 3h² + 3h, dense h² + h, GELU MLP h→4h→h 8h² + 5h, two LayerNorms 4h); KV heads
@@ -52,17 +62,20 @@ ARCHITECTURES = {
     "LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral",
     "Qwen2ForCausalLM": "qwen2", "GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2",
     "Phi3ForCausalLM": "phi3", "FalconForCausalLM": "falcon", "RWForCausalLM": "falcon",
-    "BloomForCausalLM": "bloom", "BloomModel": "bloom",
+    "BloomForCausalLM": "bloom", "BloomModel": "bloom", "Qwen3ForCausalLM": "qwen3",
+    "GPTNeoXForCausalLM": "gpt_neox", "OPTForCausalLM": "opt", "GPT2LMHeadModel": "gpt2",
+    "GPTBigCodeForCausalLM": "gpt_bigcode",
 }
 _TYPE_ALIASES = {"refinedweb": "falcon", "refinedwebmodel": "falcon"}
-GATED = ("llama", "mistral", "mixtral", "qwen2", "gemma", "gemma2", "phi3")
-SUPPORTED = GATED + ("falcon", "bloom")
+GATED = ("llama", "mistral", "mixtral", "qwen2", "qwen3", "gemma", "gemma2", "phi3")
+BIASED_GELU = ("gpt_neox", "opt", "gpt2", "gpt_bigcode")
+SUPPORTED = GATED + ("falcon", "bloom") + BIASED_GELU
 _HF_DTYPES = {"float16": "fp16", "bfloat16": "bf16", "float32": "fp32", "int8": "int8"}
 DEFAULT_MAX_SEQ_LEN = 2048
 #: model-file override → the config keys it replaces (first one is written)
 _OVERRIDE_KEYS = {
-    "hidden_size": ("hidden_size", "n_embed", "d_model"), "num_attention_heads": ("num_attention_heads", "n_head", "num_heads"),
-    "num_key_value_heads": ("num_key_value_heads",), "head_dim": ("head_dim",), "intermediate_size": ("intermediate_size", "ffn_hidden_size"),
+    "hidden_size": ("hidden_size", "n_embed", "n_embd", "d_model"), "num_attention_heads": ("num_attention_heads", "n_head", "num_heads"),
+    "num_key_value_heads": ("num_key_value_heads",), "head_dim": ("head_dim",), "intermediate_size": ("intermediate_size", "ffn_hidden_size", "ffn_dim", "n_inner"),
     "layers": ("num_hidden_layers", "n_layer", "num_layers"), "vocab_size": ("vocab_size",),
     "max_seq_len": ("max_position_embeddings", "seq_length", "n_positions"),
 }
@@ -211,7 +224,7 @@ def read_hf_config(data: dict[str, Any], overrides: dict[str, Any] | None = None
         for alias in _OVERRIDE_KEYS[k]:
             data.pop(alias, None)
         data[_OVERRIDE_KEYS[k][0]] = v
-    fixed = {"bloom": ("head_dim", "intermediate_size"), "falcon": ("head_dim",)}.get(mtype, ())
+    fixed = {"bloom": ("head_dim", "intermediate_size"), "falcon": ("head_dim",)}.get(mtype, ("head_dim",) if mtype in BIASED_GELU else ())
     for k in fixed:
         if k in ov:
             raise HFConfigError(k, f"a {mtype} block has no configurable {k}; remove the override")
@@ -239,7 +252,7 @@ def read_hf_config(data: dict[str, Any], overrides: dict[str, Any] | None = None
         elif r.bool("attention_bias", False):
             attn += q_dim + 2 * kv_dim + h
         expert = 3.0 * h * inter + ((2 * inter + h) if r.bool("mlp_bias", False) else 0)
-        norms = (4 if mtype == "gemma2" else 2) * h
+        norms = (4 if mtype == "gemma2" else 2) * h + (2 * d if mtype == "qwen3" else 0)
         E = r.int("num_local_experts", default=1)
         router = 0.0
         if E > 1:
@@ -257,7 +270,8 @@ def read_hf_config(data: dict[str, Any], overrides: dict[str, Any] | None = None
         h = r.int("hidden_size", "n_embed")
         heads = r.int("num_attention_heads", "n_head")
         d = _head_dim(r, h, heads, explicit_ok=False)
-        new_arch = r.bool("new_decoder_architecture", False)
+        # the old "RefinedWeb" type (Falcon-40B's first release) is the new decoder architecture
+        new_arch = r.bool("new_decoder_architecture", str(data.get("model_type", "")).lower() == "refinedweb")
         if new_arch:
             kv_field = "num_kv_heads" if data.get("num_kv_heads") is not None else "n_head_kv"
             kv = r.int("num_kv_heads", "n_head_kv", default=heads)
@@ -269,12 +283,31 @@ def read_hf_config(data: dict[str, Any], overrides: dict[str, Any] | None = None
         qkv = h * (heads + 2 * kv) * d + ((heads + 2 * kv) * d if bias else 0)
         dense = h * h + (h if bias else 0)
         mlp = 2.0 * h * inter + ((inter + h) if bias else 0)
-        n_ln = data.get("num_ln_in_parallel_attn")
-        if new_arch and n_ln in (None, 2):
-            lns = 2
+        n_ln = r.int("num_ln_in_parallel_attn", required=False)
+        if n_ln is None and new_arch:
+            n_ln = 2
+        if not r.bool("parallel_attn", True):
+            lns = 2                      # input_layernorm + post_attention_layernorm
         else:
-            lns = 1 + (0 if r.bool("parallel_attn", True) else 1)
+            lns = 2 if n_ln == 2 else 1  # ln_attn + ln_mlp, or one shared input_layernorm
         ppb = active = float(qkv + dense + mlp + 2 * h * lns)
+    elif mtype in BIASED_GELU:
+        h = r.int("hidden_size", "n_embd", "n_embed")
+        heads = r.int("num_attention_heads", "n_head")
+        d = _head_dim(r, h, heads, explicit_ok=False)
+        kv = 1 if (mtype == "gpt_bigcode" and r.bool("multi_query", True)) else heads
+        inter = {"gpt_neox": lambda: r.int("intermediate_size"),
+                 "opt": lambda: r.int("ffn_dim", "intermediate_size")}.get(mtype, lambda: r.int("n_inner", "intermediate_size", default=4 * h))()
+        attn_bias = mlp_bias = True
+        if mtype == "gpt_neox":
+            attn_bias = r.bool("attention_bias", True)
+        elif mtype == "opt":
+            attn_bias = mlp_bias = r.bool("enable_bias", True)
+        qkv_out = (heads + 2 * kv) * d
+        attn = h * qkv_out + h * h + ((qkv_out + h) if attn_bias else 0)
+        mlp = 2.0 * h * inter + ((inter + h) if mlp_bias else 0)
+        norms = 0 if (mtype == "opt" and not r.bool("layer_norm_elementwise_affine", True)) else 4 * h
+        ppb = active = float(attn + mlp + norms)
     else:  # bloom
         h = r.int("hidden_size", "n_embed")
         heads = r.int("num_attention_heads", "n_head")
@@ -296,7 +329,7 @@ def json_schema() -> dict[str, Any]:
     must be integers ≥ 1. Cross-field rules (heads dividing hidden, KV heads dividing heads, experts
     per token ≤ experts) are checked by :func:`read_hf_config`.
     """
-    pos = {"type": "integer", "minimum": 1}
+    pos = {"type": ["integer", "null"], "minimum": 1}  # null = absent (as the import reads it)
     names = list(SUPPORTED) + ["RefinedWeb", "RefinedWebModel"]
     props: dict[str, Any] = {
         "model_type": {"type": "string", "description": "Architecture family; supported: " + ", ".join(names) + "."},
@@ -306,12 +339,13 @@ def json_schema() -> dict[str, Any]:
         "torch_dtype": {"enum": list(_HF_DTYPES)}, "dtype": {"enum": list(_HF_DTYPES)},
         "quantization_config": {"type": "object"},
     }
-    for k in ("hidden_size", "n_embed", "num_hidden_layers", "n_layer", "num_layers", "num_attention_heads", "n_head",
+    for k in ("hidden_size", "n_embed", "n_embd", "ffn_dim", "n_inner", "num_ln_in_parallel_attn", "num_hidden_layers", "n_layer", "num_layers", "num_attention_heads", "n_head",
               "num_key_value_heads", "num_kv_heads", "n_head_kv", "head_dim", "intermediate_size", "ffn_hidden_size",
               "vocab_size", "max_position_embeddings", "seq_length", "n_positions", "num_local_experts", "num_experts_per_tok"):
         props[k] = dict(pos)
-    for k in ("multi_query", "new_decoder_architecture", "parallel_attn", "bias", "attention_bias", "mlp_bias"):
-        props[k] = {"type": "boolean"}
+    for k in ("multi_query", "new_decoder_architecture", "parallel_attn", "bias", "attention_bias", "mlp_bias",
+              "enable_bias", "layer_norm_elementwise_affine"):
+        props[k] = {"type": ["boolean", "null"]}
     return {
         "title": "Hugging Face config.json",
         "description": "A raw Hugging Face config.json, imported by chaincomp.instances.hf (supported model types: "

@@ -132,6 +132,26 @@ def test_falcon_40b_new_decoder_architecture(tmp_path):
     check(p, layers=60, ppb=ppb, bytes_w=2, kv_width=kvh * d, seq=2048)
 
 
+def test_falcon_legacy_refinedweb_configs_and_falcon2(tmp_path):
+    """First-release configs: "RefinedWebModel" (7B, old architecture) and "RefinedWeb" (40B, new one)."""
+    rw7 = {"model_type": "RefinedWebModel", "n_embed": 4544, "n_head": 71, "n_layer": 32, "multi_query": True,
+           "parallel_attn": True, "bias": False, "vocab_size": 65024}
+    check(load(tmp_path, rw7), layers=32, ppb=207_070_080, bytes_w=2, kv_width=64, seq=2048)
+    rw40 = {"model_type": "RefinedWeb", "n_embed": 8192, "n_head": 128, "n_head_kv": 8, "n_layer": 60,
+            "parallel_attn": True, "bias": False, "vocab_size": 65024}
+    check(load(tmp_path, rw40), layers=60, ppb=679_510_016, bytes_w=2, kv_width=8 * 64, seq=2048)
+    # Falcon2-11B: new architecture with ONE layer norm (num_ln_in_parallel_attn 1), ffn 4h, 8 KV heads
+    f2 = {"architectures": ["FalconForCausalLM"], "model_type": "falcon", "hidden_size": 4096, "num_attention_heads": 32,
+          "num_kv_heads": 8, "num_hidden_layers": 60, "new_decoder_architecture": True, "num_ln_in_parallel_attn": 1,
+          "parallel_attn": True, "ffn_hidden_size": 16384, "bias": False, "max_position_embeddings": 8192,
+          "vocab_size": 65024, "torch_dtype": "bfloat16"}
+    h, d = 4096, 128
+    ppb = h * (32 + 2 * 8) * d + h * h + 2 * h * 16384 + 2 * h
+    assert ppb == 176_168_960
+    assert 60 * ppb + 2 * 65024 * h == pytest.approx(11.1e9, rel=5e-3)        # published 11.1 B
+    check(load(tmp_path, f2), layers=60, ppb=ppb, bytes_w=2, kv_width=8 * d, seq=8192)
+
+
 def test_bloom_176b_nf4(tmp_path):
     h = 14336
     ppb = (3 * h * h + 3 * h) + (h * h + h) + (8 * h * h + 5 * h) + 4 * h
@@ -169,6 +189,45 @@ def test_gemma2_four_norms_and_fp32(tmp_path):
     check(load(tmp_path, GEMMA2_9B), layers=42, ppb=ppb, bytes_w=4, kv_width=kvh * d, seq=8192)
 
 
+def test_qwen3_head_dim_and_qk_norms(tmp_path):
+    cfg = {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "attention_bias": False, "head_dim": 128,
+           "hidden_size": 4096, "intermediate_size": 12288, "max_position_embeddings": 40960, "num_attention_heads": 32,
+           "num_hidden_layers": 36, "num_key_value_heads": 8, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+           "vocab_size": 151936}
+    h, d = 4096, 128
+    ppb = 2 * h * 32 * d + 2 * h * 8 * d + 3 * h * 12288 + 2 * h + 2 * d     # + q_norm, k_norm
+    assert ppb == 192_946_432
+    assert 36 * ppb + 2 * 151936 * h == pytest.approx(8.19e9, rel=1e-3)       # published 8.2 B
+    check(load(tmp_path, cfg), layers=36, ppb=ppb, bytes_w=2, kv_width=8 * d, seq=40960)
+
+
+@pytest.mark.parametrize("cfg,layers,ppb,total,extra,kv_width,seq", [
+    # GPT-2 small: 4h² + 2hi + 9h + i; total 124.44 M with wte, wpe, ln_f
+    ({"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "n_embd": 768, "n_head": 12, "n_layer": 12,
+      "n_inner": None, "n_positions": 1024, "vocab_size": 50257}, 12, 7_087_872, 124.44e6, 50257 * 768 + 1024 * 768 + 2 * 768, 768, 1024),
+    # OPT-6.7B: biases everywhere, ffn_dim
+    ({"architectures": ["OPTForCausalLM"], "model_type": "opt", "hidden_size": 4096, "ffn_dim": 16384,
+      "num_attention_heads": 32, "num_hidden_layers": 32, "max_position_embeddings": 2048, "vocab_size": 50272,
+      "do_layer_norm_before": True, "torch_dtype": "float16"}, 32, 201_379_840, 6.658e9, 50272 * 4096 + 2050 * 4096, 4096, 2048),
+    # Pythia-6.9B (GPT-NeoX): same layer shape, untied embeddings
+    ({"architectures": ["GPTNeoXForCausalLM"], "model_type": "gpt_neox", "hidden_size": 4096, "intermediate_size": 16384,
+      "num_attention_heads": 32, "num_hidden_layers": 32, "max_position_embeddings": 2048, "vocab_size": 50432,
+      "use_parallel_residual": True, "rotary_pct": 0.25}, 32, 201_379_840, 6.857e9, 2 * 50432 * 4096, 4096, 2048),
+    # StarCoder (GPTBigCode, multi-query: 1 KV head of 128)
+    ({"architectures": ["GPTBigCodeForCausalLM"], "model_type": "gpt_bigcode", "n_embd": 6144, "n_head": 48, "n_layer": 40,
+      "n_inner": 24576, "n_positions": 8192, "multi_query": True, "vocab_size": 49152},
+     40, 6144 * (6144 + 256) + 6400 + 6144 * 6144 + 6144 + 2 * 6144 * 24576 + 24576 + 6144 + 4 * 6144, 15.517e9,
+     49152 * 6144 + 8192 * 6144, 128, 8192),
+])
+def test_gpt_style_biased_mlp_families(tmp_path, cfg, layers, ppb, total, extra, kv_width, seq):
+    h = cfg.get("hidden_size") or cfg["n_embd"]
+    i = cfg.get("intermediate_size") or cfg.get("ffn_dim") or cfg.get("n_inner") or 4 * h
+    if kv_width == h:
+        assert ppb == 4 * h * h + 2 * h * i + 9 * h + i
+    assert layers * ppb + extra == pytest.approx(total, rel=2e-3)
+    check(load(tmp_path, cfg), layers=layers, ppb=ppb, bytes_w=2, kv_width=kv_width, seq=seq)
+
+
 def test_model_file_overrides_through_hf_config(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(FALCON_7B))
     (tmp_path / "cluster.json").write_text(json.dumps(CLUSTER))
@@ -180,7 +239,7 @@ def test_model_file_overrides_through_hf_config(tmp_path):
 
 
 @pytest.mark.parametrize("cfg,needle", [
-    ({"model_type": "gpt_bigcode", "n_embd": 6144, "n_layer": 40}, r"model_type: unsupported architecture 'gpt_bigcode'"),
+    ({"model_type": "qwen2_moe", "hidden_size": 2048, "num_hidden_layers": 24}, r"model_type: unsupported architecture 'qwen2_moe'"),
     ({"architectures": ["DeepseekV2ForCausalLM"], "hidden_size": 8}, r"architectures: unsupported architecture"),
     ({"num_hidden_layers": 32, "hidden_size": 4096}, r"model_type: missing"),
     (dict(LLAMA3_8B, num_attention_heads=24), r"num_attention_heads: 24 heads do not divide hidden_size 4096"),
