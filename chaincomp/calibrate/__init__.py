@@ -57,8 +57,7 @@ class Calibration:
             "workload": {"mean_input_tokens": self.input_tokens, "mean_output_tokens": self.output_tokens,
                          "from": self.token_source},
             "gpu_types": {g: f.as_dict() | {"tau_comp_s": self.tau_comp_s(g)} for g, f in self.compute.items()},
-            "servers": {s: f.as_dict() | {"gpu": self.server_gpu[s], "tau_comm_s": self.tau_comm_s(s),
-                                          "tau_comp_s": self.tau_comp_s(self.server_gpu[s])}
+            "servers": {s: f.as_dict() | {"gpu": self.server_gpu[s], "tau_comm_s": self.tau_comm_s(s)}
                         for s, f in self.comm.items()},
             "weighting": self.weighting,
             "not_calibrated": self.not_calibrated,
@@ -102,26 +101,34 @@ def calibrate(measurements: str | Path | Measurements, *, cluster: str | Path | 
     cluster_dict, servers = _cluster_servers(cluster_path)
     by_id = {s["id"]: s for s in servers}
 
-    # GPU type of every measured server (consistent per server)
+    # GPU type of every row (and of every measured server, consistently)
     server_gpu: dict[str, str] = {}
     where: dict[str, int] = {}
-    for sid, g, line in zip(m.server, m.gpu, m.lines):
-        if cluster_path is not None and sid not in by_id:
-            raise InvalidInstance(f"{label}: line {line}, column server: {sid!r} is not a server of {cluster_path}")
-        typ = _canon_gpu(g) if g else (by_id[sid].get("gpu") if sid in by_id and by_id[sid].get("gpu") else sid)
-        if sid in server_gpu and server_gpu[sid] != typ:
-            raise InvalidInstance(f"{label}: line {line}, column gpu: server {sid!r} is {typ!r} here but "
-                                  f"{server_gpu[sid]!r} on line {where[sid]}")
-        server_gpu.setdefault(sid, typ)
-        where.setdefault(sid, line)
+    if m.server is None:
+        if cluster_path is None:
+            raise InvalidInstance(f"{label}: without a server column, give the cluster file (--cluster) whose servers the GPU types belong to")
+        row_types = [_canon_gpu(g) for g in m.gpu]
+    else:
+        for sid, g, line in zip(m.server, m.gpu, m.lines):
+            if cluster_path is not None and sid not in by_id:
+                raise InvalidInstance(f"{label}: line {line}, column server: {sid!r} is not a server of {cluster_path}")
+            typ = _canon_gpu(g) if g else (by_id[sid].get("gpu") if sid in by_id and by_id[sid].get("gpu") else sid)
+            if sid in server_gpu and server_gpu[sid] != typ:
+                raise InvalidInstance(f"{label}: line {line}, column gpu: server {sid!r} is {typ!r} here but "
+                                      f"{server_gpu[sid]!r} on line {where[sid]}")
+            server_gpu.setdefault(sid, typ)
+            where.setdefault(sid, line)
+        row_types = [server_gpu[s] for s in m.server]
 
-    sids = np.array(m.server)
-    types = np.array([server_gpu[s] for s in m.server])
+    types = np.array(row_types)
     compute = {}
-    for g in dict.fromkeys(types.tolist()):
+    for g in dict.fromkeys(row_types):
         sel = types == g
         compute[g] = fit_compute(m.blocks[sel], m.input_tokens[sel], m.output_tokens[sel], m.compute_s[sel], g, weighting)
-    comm = {s: fit_comm(m.output_tokens[sids == s], m.comm_s[sids == s], s, weighting) for s in dict.fromkeys(m.server)}
+    comm = {}
+    if m.server is not None and m.comm_s is not None:
+        sids = np.array(m.server)
+        comm = {s: fit_comm(m.output_tokens[sids == s], m.comm_s[sids == s], s, weighting) for s in dict.fromkeys(m.server)}
 
     # the workload the τ's are for
     if input_tokens is not None or output_tokens is not None:
@@ -146,7 +153,7 @@ def calibrate(measurements: str | Path | Measurements, *, cluster: str | Path | 
     ids = [s["id"] for s in servers] if cluster_path is not None else list(dict.fromkeys(m.server))
     for sid in ids:
         rec = dict(by_id.get(sid) or {"id": sid})
-        typ = server_gpu.get(sid) or rec.get("gpu") or sid
+        typ = server_gpu.get(sid) or (_canon_gpu(rec["gpu"]) if rec.get("gpu") else sid)
         notes = []
         if typ in compute:
             rec["tau_comp_s"] = cal.tau_comp_s(typ)

@@ -52,13 +52,16 @@ def calibrate(
         q = f.residual_quantiles_s
         c.print(f"  {escape(g)}: residual quantiles p5 {q['p5']:.3g}, p25 {q['p25']:.3g}, p50 {q['p50']:.3g}, "
                 f"p75 {q['p75']:.3g}, p95 {q['p95']:.3g} s")
-    t = Table(title="Communication per server: comm_s = l_out·(RTT + o)")
-    for col in ("server", "GPU type", "rows", "RTT + o ms", "R²", "RMSE s", "τ^c s"):
+    t = Table(title="Communication per server: comm_s = l_out·(RTT + o)") if cal.comm else None
+    if t is None:
+        c.print("no communication fit (the CSV has no server or no comm_s column)")
+    for col in ("server", "GPU type", "rows", "RTT + o ms", "R²", "RMSE s", "τ^c s") if t is not None else ():
         t.add_column(col, justify="left" if col in ("server", "GPU type") else "right", overflow="fold")
     for s, f in cal.comm.items():
         t.add_row(escape(s), escape(cal.server_gpu[s]), str(f.n), f"{1e3 * f.estimate[0]:.4g}±{1e3 * f.std_error[0]:.2g}",
                   f"{f.r2:.4f}", f"{f.rmse_s:.3g}", f"{cal.tau_comm_s(s):.4g}")
-    c.print(t)
+    if t is not None:
+        c.print(t)
     c.print(f"source {escape(str(measurements))}; τ's for l̄_in = {cal.input_tokens:g}, l̄_out = {cal.output_tokens:g} tokens ({escape(cal.token_source)}); weighting {cal.weighting}")
     for k, v in cal.not_calibrated.items():
         c.print(f"[yellow]not calibrated ({k}, kept as modelled):[/] {escape(', '.join(v))}")

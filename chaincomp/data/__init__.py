@@ -25,6 +25,15 @@ TRACE_FILE = "azure_llm_inference_2023_code.csv"
 TOPOLOGIES = ("Abvt", "AttMpls", "Bellcanada", "GtsCe")
 #: every shipped data file, relative to the data folder
 FILES = (TRACE_FILE, RIPE_FILE) + tuple(f"topology/{t}.graph" for t in TOPOLOGIES)
+#: SHA-256 of the public files as collected (the project's shared data folder); :func:`verify` checks them
+SHA256 = {
+    TRACE_FILE: "54e9a6d2a4bd06ba1e060304b900abbc74cbea53de96506e60fe5bb4f2277fb6",
+    RIPE_FILE: "81328acf67d0deb76dec68de2cc3ce949f38d4f477087e20e221ad643e4cff4e",
+    "topology/Abvt.graph": "c4c4886173b12213946494518af9deebb3cc53429ef934118ec00ce7144c865d",
+    "topology/AttMpls.graph": "143e6c8fdf151a89a3d2d2c61195b936ea528777533106d6d7085b513d4ea3c6",
+    "topology/Bellcanada.graph": "52180c0612f33e2cf5895e0b3ba23a80be30c6dc7c3a679c313b7e1a8972ec33",
+    "topology/GtsCe.graph": "0065fa9cdab356f0ab379f4956d0aae6474555979f70ef677a6bc667851866d1",
+}
 
 
 def data_dir(path: str | Path | None = None) -> Path:
@@ -63,3 +72,12 @@ def resolve(path: str | Path) -> Path:
     if name in FILES or f"topology/{name}" in FILES:
         return data_file(name if name in FILES else f"topology/{name}")
     return p
+
+
+def verify(path: str | Path | None = None) -> dict[str, bool]:
+    """File → whether its SHA-256 matches the collected public file (missing files → False)."""
+    import hashlib
+
+    d = data_dir(path)
+    return {name: (d / name).is_file() and hashlib.sha256((d / name).read_bytes()).hexdigest() == digest
+            for name, digest in SHA256.items()}

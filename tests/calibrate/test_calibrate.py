@@ -101,7 +101,8 @@ H = "server,gpu,blocks,input_tokens,output_tokens,compute_s,comm_s\n"
 
 @pytest.mark.parametrize("text,needle", [
     ("", r"empty file"),
-    ("server,blocks,input_tokens,output_tokens,compute_s\nx,1,2,3,4\n", r"lacks column\(s\) comm_s"),
+    ("server,blocks,input_tokens,output_tokens,comm_s\nx,1,2,3,4\n", r"lacks column\(s\) compute_s"),
+    ("blocks,input_tokens,output_tokens,compute_s\n1,2,3,4\n", r"neither a server nor a gpu column"),
     (H + "a,L4,2,100,5,abc,0.1\n", r"line 2, column compute_s: expected a number, got 'abc'"),
     (H + "a,L4,0,100,5,0.2,0.1\n", r"line 2, column blocks: expected a number ≥ 1"),
     (H + "a,L4,1.5,100,5,0.2,0.1\n", r"line 2, column blocks: expected an integer"),
@@ -162,3 +163,17 @@ def test_docs_example_recovers_the_documented_parameters():
     assert hi.estimate[2] * 1e3 == pytest.approx(1.99, abs=0.005) and lo.estimate[2] * 1e3 == pytest.approx(3.51, abs=0.005)
     for f, true in ((hi, TRUE_COMPUTE["A100-MIG-3g.40gb"]), (lo, TRUE_COMPUTE["A100-MIG-2g.20gb"])):
         assert all(abs(e - t) <= 4 * s for e, t, s in zip(f.estimate, true, f.std_error))
+
+
+def test_gpu_type_rows_without_server_ids(tmp_path):
+    """Rows that name only the GPU type: per-type compute fits; τ^c stays modelled (reported)."""
+    data = rows(200, noise=0.0, seed=4)
+    m = write(tmp_path / "m.csv", data, columns=("gpu", "blocks", "input_tokens", "output_tokens", "compute_s"))
+    with pytest.raises(InvalidInstance, match="without a server column, give the cluster file"):
+        calibrate(m)
+    cal = calibrate(m, cluster=_cluster(tmp_path), input_tokens=1000, output_tokens=10)
+    assert cal.comm == {} and set(cal.not_calibrated["tau_comm"]) == set(TRUE_COMM) | {"spare"}
+    for srv in cal.cluster["servers"]:
+        t_o, t_i, t_out = TRUE_COMPUTE[srv["gpu"]]
+        assert srv["tau_comp_s"] == pytest.approx(t_o + 1000 * t_i + 9 * t_out, rel=1e-4)
+        assert "tau_comm_s" not in srv
