@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 from chaincomp import methods
 from chaincomp.experiments.runs import bloom_problem
