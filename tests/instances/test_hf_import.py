@@ -275,3 +275,24 @@ def test_model_schema_accepts_raw_configs_and_model_files():
         jsonschema.validate({"blocks": 3}, schema)            # neither a model file nor a HF config
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(dict(LLAMA2_7B, hidden_size=0), schema)
+
+
+def test_solve_cli_with_a_raw_config(tmp_path):
+    """What a user runs: `solve --cluster … --model config.json`; the Solution JSON carries s_m, s_c."""
+    import subprocess
+    import sys
+
+    (tmp_path / "cluster.json").write_text(json.dumps({"servers": [{"id": "h", "gpu": "H100-80GB", "rtt_ms": 10, "count": 6}]}))
+    (tmp_path / "config.json").write_text(json.dumps(dict(MIXTRAL_8X7B, max_position_embeddings=4096)))
+    proc = subprocess.run([sys.executable, "-m", "chaincomp.cli", "solve", "--cluster", str(tmp_path / "cluster.json"),
+                           "--model", str(tmp_path / "config.json"), "--rate", "0.05", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    inst = json.loads(proc.stdout)["instance"]
+    assert inst["num_blocks"] == 32
+    assert inst["block_size_gb"] == pytest.approx(1_451_270_144 * 2 * 1.01 / GB)
+    assert inst["cache_size_gb"] == pytest.approx(2 * 8 * 128 * 4096 * 2 / GB)
+    assert inst["meta"]["model"]["flops_per_block_per_token"] == pytest.approx(2 * 394_305_536)
+    bad = subprocess.run([sys.executable, "-m", "chaincomp.cli", "solve", "--cluster", str(tmp_path / "cluster.json"),
+                          "--model", str(tmp_path / "cluster.json"), "--rate", "0.05"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
