@@ -3,7 +3,7 @@
     python benchmarks/bench_baselines.py [--quick] [--repeats N]
 
 Instance: SPEC §6.1 BLOOM-176B setup generated with J = 200 servers (η = 0.2) from the RIPE Atlas
-anchors in ../shared/data. Prints the median over repeats of: PETALS placement (seeded join order,
+anchors of the shipped data (chaincomp.data). Prints the median over repeats of: PETALS placement (seeded join order,
 weakest window), BPRR (|R| fixed point + CG-BP + shortest path), JFFC-only, one random placement +
 GCA, and for reference the proposed pipeline at a fixed c = 7 (GBP-CR + GCA); ratios to the 1 s target.
 """
@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 from chaincomp import methods
 from chaincomp.experiments.runs import bloom_problem
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from chaincomp.data import data_dir  # noqa: E402  (shipped copy unless $CHAINCOMP_DATA / --data)
 
 
 def bench(fn, repeats):
@@ -34,11 +33,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=None)
-    ap.add_argument("--data", default=str(DATA))
+    ap.add_argument("--data", default=None, help="data folder (default: $CHAINCOMP_DATA, else the shipped copy)")
     a = ap.parse_args()
     J = 50 if a.quick else 200
     reps = a.repeats or (1 if a.quick else 5)
-    p = bloom_problem(a.data, J, 0.2, 0.2 * J / 20, seed=0)
+    p = bloom_problem(str(data_dir(a.data)), J, 0.2, 0.2 * J / 20, seed=0)
     methods.run("random", p, cache_reservation=7)  # warm numba (GCA)
     cases = {
         "petals": lambda: methods.run("petals", p, seed=1),

@@ -62,6 +62,7 @@ COMMAND_MODULES = (
     "examples",
     "schema",
     "recompose", "whatif", "events",
+    "calibrate",
 )
 
 for _name in COMMAND_MODULES:

@@ -29,7 +29,7 @@ def events(
     peak_rate: Annotated[Optional[float], typer.Option("--peak-rate", help="diurnal: peak λ (default the design's λ).")] = None,
     shape: Annotated[str, typer.Option("--shape", help="diurnal: azure (trace rate profile) or sine.")] = "azure",
     noise: Annotated[float, typer.Option("--noise", help="diurnal: uniform multiplicative noise ±noise per window.")] = 0.0,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Folder with azure_llm_inference_2023_code.csv (default $CHAINCOMP_DATA_DIR or ../shared/data).")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Folder with azure_llm_inference_2023_code.csv (default $CHAINCOMP_DATA, else the copy shipped with chaincomp).")] = None,
     out: common.OutOpt = None,
 ) -> None:
     """Generate an events JSON for `chaincomp recompose` / `chaincomp simulate --events`.

@@ -52,7 +52,7 @@ def experiment(
     name: Annotated[str, typer.Argument(help="placement | allocation | dispatch | tuning | overall | testbed")],
     quick: Annotated[bool, typer.Option("--quick", help="Small variant that runs fast (CI).")] = False,
     seed: opt.seed("Base seed of instances and random streams.") = 0,
-    data: Annotated[Optional[Path], typer.Option("--data", help="Folder with ripe_atlas_eu_rtt.csv and azure_llm_inference_2023_code.csv (default: ../shared/data).")] = None,
+    data: Annotated[Optional[Path], typer.Option("--data", help="Folder with ripe_atlas_eu_rtt.csv and azure_llm_inference_2023_code.csv (default: $CHAINCOMP_DATA, else the copy shipped with chaincomp).")] = None,
     out: opt.out("Directory for NAME.csv and NAME.json.") = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Directory for the PNG figure.")] = None,
     runs: Annotated[Optional[int], typer.Option("--runs", help="overall: Monte Carlo runs per (J, η) (default 20; quick 2).")] = None,

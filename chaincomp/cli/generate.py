@@ -20,7 +20,7 @@ def generate(
     count: Annotated[int, typer.Option("--count", "-n", help="Number of instances to write.")] = 1,
     seed: opt.seed("Base seed; instance i uses numpy default_rng((seed, i)). Same seed → same bytes.") = 0,
     out: opt.out("Output directory (default: instances).") = None,
-    rtt_data: Annotated[Optional[Path], typer.Option("--rtt-data", help="RTT data: RIPE Atlas CSV (e.g. ../shared/data/ripe_atlas_eu_rtt.csv) or a Topology Zoo .graph file; default: synthetic European model. bloom/mig only.")] = None,
+    rtt_data: Annotated[Optional[Path], typer.Option("--rtt-data", help="RTT data: RIPE Atlas CSV (e.g. ripe_atlas_eu_rtt.csv, shipped) or a Topology Zoo .graph file; default: synthetic European model. bloom/mig only.")] = None,
     servers: Annotated[Optional[int], typer.Option("--servers", "-J", help="bloom: number of servers J (default 20).")] = None,
     eta: Annotated[Optional[float], typer.Option("--eta", help="bloom: fraction η of high-performance servers (default 0.2).")] = None,
     rate: Annotated[Optional[float], typer.Option("--rate", help="Arrival rate λ (req/s); family default otherwise.")] = None,
@@ -36,7 +36,7 @@ def generate(
     """Write COUNT instance files of FAMILY into OUT (single-file instances for `--instance` / batch).
 
     Examples:
-      chaincomp generate bloom --count 20 --seed 1 --servers 40 --eta 0.3 --rtt-data ../shared/data/ripe_atlas_eu_rtt.csv --out inst/
+      chaincomp generate bloom --count 20 --seed 1 --servers 40 --eta 0.3 --rtt-data ripe_atlas_eu_rtt.csv --out inst/
       chaincomp generate mig --count 10 --seed 7 --out inst/mig
       chaincomp generate helix-three-region-24 --model llama-30b --count 5 --out inst/helix
     """

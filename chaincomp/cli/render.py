@@ -146,17 +146,3 @@ def print_solution(console: Console, solution: Solution, top: int = 5) -> None:
         console.print(line)
     for note in solution.extra.get("notes", []):
         console.print(f"[yellow]note:[/] {note}")
-
-
-def petals_commands(solution: Solution) -> list[str]:
-    """One PETALS server command per used server (``--block_indices`` is 0-based, half-open)."""
-    p = solution.problem
-    model = p.meta.get("hf_repo") or p.meta.get("model_name") or "MODEL_NAME"
-    lines = []
-    a, m = solution.placement.first_block, solution.placement.num_blocks
-    for j, sid in enumerate(p.server_ids):
-        if m[j] > 0:
-            lines.append(
-                f"python -m petals.cli.run_server {model} --block_indices {int(a[j]) - 1}:{int(a[j]) + int(m[j]) - 1}  # server {sid}"
-            )
-    return lines

@@ -31,7 +31,7 @@ def simulate(
     method: Annotated[Optional[str], typer.Option("--method", "-m", help="Solve the instance first with this method (default greedy when an instance is given).", autocompletion=opt.complete_methods)] = None,
     policy: Annotated[Optional[List[str]], typer.Option("--policy", "-p", help="Dispatch policy; repeat or comma-separate to compare: jffc, jffc-migrate, jsq, jiq, sed, sa-jsq, petals, bprr-wsrr. Default: the design's own (petals → petals, bprr → bprr-wsrr, otherwise jffc).")] = None,
     arrivals: Annotated[str, typer.Option("--arrivals", help="poisson (rate λ of the instance, or --rate/--load) or trace (--trace FILE).")] = "poisson",
-    trace: Annotated[Optional[Path], typer.Option("--trace", help="Azure-format trace CSV (TIMESTAMP,ContextTokens,GeneratedTokens). With Poisson arrivals and --service length, lengths are resampled from it.")] = None,
+    trace: Annotated[Optional[Path], typer.Option("--trace", help="Azure-format trace CSV (TIMESTAMP,ContextTokens,GeneratedTokens); default with --arrivals trace: the shipped Azure code trace. With Poisson arrivals and --service length, lengths are resampled from it.")] = None,
     trace_offset: Annotated[int, typer.Option("--trace-offset", help="Skip this many trace requests first.")] = 0,
     trace_rate: Annotated[Optional[float], typer.Option("--trace-rate", help="Rescale trace time so its mean rate is this (req/s).")] = None,
     jobs: opt.jobs("Simulated jobs per replication (Poisson; default 100000) or the first N trace requests (default: all).") = None,
@@ -100,8 +100,10 @@ def simulate(
     stream = None
     lengths_from = None
     if arrivals == "trace":
-        if trace is None:
-            raise UsageError("--arrivals trace needs --trace FILE")
+        if trace is None:  # the shipped Azure code trace (or $CHAINCOMP_DATA's); chaincomp.data
+            from chaincomp.data import TRACE_FILE, data_file
+
+            trace = data_file(TRACE_FILE)
         if load is not None or rate is not None:
             raise UsageError("--load/--rate set a Poisson rate; to speed a trace up or down use --trace-rate")
         stream = arr.load_trace(trace, first=jobs, offset=trace_offset, rate=trace_rate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Optional
 
 import typer
@@ -11,7 +12,7 @@ from chaincomp import methods
 from chaincomp.cli import common
 from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
-from chaincomp.cli.render import petals_commands, print_solution
+from chaincomp.cli.render import print_solution
 from chaincomp.core.verify import assert_valid
 from chaincomp.errors import UsageError
 
@@ -34,7 +35,9 @@ def solve(
     objective: Annotated[Optional[str], typer.Option("--objective", help="MILP objective: job-servers (default) or throughput.")] = None,
     threads: Annotated[Optional[int], typer.Option("--threads", help="Solver threads.")] = None,
     seed: opt.SeedOpt = 0,
-    export: Annotated[Optional[str], typer.Option("--export", help="'petals': print one PETALS server command per server.")] = None,
+    export: Annotated[Optional[str], typer.Option("--export", help="'petals': print one PETALS server command per used server (docs/petals.md).")] = None,
+    model_name: Annotated[Optional[str], typer.Option("--model-name", help="PETALS export: Hugging Face repo id of the model (default: the config's _name_or_path or the card's repo).")] = None,
+    initial_peers: Annotated[Optional[str], typer.Option("--initial-peers", help="PETALS export: multiaddr of the first server, for the others' --initial_peers (default: a placeholder).")] = None,
     top: Annotated[int, typer.Option("--top", help="How many of the best c's to show.")] = 5,
     robust: Annotated[Optional[int], typer.Option("--robust", help="1: a design that still meets λ/ρ̄ after any single server failure (greedy; chaincomp.elastic.robust).")] = None,
     list_methods: Annotated[bool, typer.Option("--list-methods", help="List the available methods and exit.")] = False,
@@ -92,11 +95,21 @@ def solve(
         solution = info.func(problem, **options)
     assert_valid(solution)
     opt.log.debug("solved in %.3g s (wall, incl. tuning)", solution.provenance.get("wall_time_s") or float("nan"))
-    common.emit_json(solution.to_json(), as_json, out)
+    exported = None
+    if export == "petals":
+        from chaincomp.export import petals_export
+
+        exported = petals_export(solution, model_name=model_name, initial_peers=initial_peers)
+    if exported is None:
+        common.emit_json(solution.to_json(), as_json, out)
+    else:  # the Solution JSON with the commands under "export"
+        data = json.loads(solution.to_json())
+        data["export"] = {"petals": exported.to_dict()}
+        common.emit_json(data, as_json, out)
     if as_json:
         return
-    if export == "petals":
-        for line in petals_commands(solution):
+    if exported is not None:
+        for line in exported.lines():
             typer.echo(line)
         return
     print_solution(common.console, solution, top)

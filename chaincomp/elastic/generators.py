@@ -17,13 +17,13 @@ All take a ``seed`` (numpy ``default_rng``); same inputs + seed → the same tim
   a single day cycle with its peak mid-horizon. ``noise`` multiplies each window's λ by an
   independent uniform factor in [1 − noise, 1 + noise].
 
-The trace is read from ``data_dir`` (the folder holding ``azure_llm_inference_2023_code.csv``);
-default: ``$CHAINCOMP_DATA_DIR`` if set, else ``../shared/data`` next to the repository.
+The trace is read from ``data_dir`` (a folder holding ``azure_llm_inference_2023_code.csv``, or
+the trace file itself) through the toolkit's one data resolver (:mod:`chaincomp.data`): default
+``$CHAINCOMP_DATA`` if set, else the copy shipped with the package.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -31,16 +31,6 @@ import numpy as np
 from chaincomp.elastic.events import Event, Timeline, server_record, server_regions
 from chaincomp.errors import UsageError
 from chaincomp.problem import Problem
-
-AZURE_FILE = "azure_llm_inference_2023_code.csv"
-
-
-def default_data_dir() -> Path:
-    env = os.environ.get("CHAINCOMP_DATA_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
 
 def _timeline(events: list[Event], horizon_s: float, description: str) -> Timeline:
     events = sorted(events, key=lambda e: e.time_s)  # stable: same-time events keep their order
@@ -98,8 +88,13 @@ def azure_shape(windows: int, data_dir: str | Path | None = None) -> np.ndarray:
     """The normalized (max 1) rate profile of the Azure code trace in ``windows`` bins."""
     from chaincomp.sim.arrivals import load_trace
 
-    path = Path(data_dir) if data_dir is not None else default_data_dir()
-    stream = load_trace(path / AZURE_FILE if path.is_dir() or not path.suffix else path)
+    from chaincomp.data import TRACE_FILE, data_file
+
+    if data_dir is not None and Path(data_dir).is_file():
+        path = Path(data_dir)
+    else:
+        path = data_file(TRACE_FILE, data_dir)
+    stream = load_trace(path)
     t = stream.arrival_s
     counts, _ = np.histogram(t, bins=windows, range=(0.0, float(t[-1]) + 1e-9))
     counts = counts.astype(float)

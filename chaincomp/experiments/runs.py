@@ -27,12 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from chaincomp.analysis.confidence import ci_half_width
+from chaincomp.data import RIPE_FILE, TRACE_FILE, data_file
+from chaincomp.data import data_dir as resolve_data_dir
 from chaincomp.errors import ChaincompError, UsageError
 from chaincomp.experiments.output import ExperimentResult
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-RIPE_FILE = "ripe_atlas_eu_rtt.csv"
-TRACE_FILE = "azure_llm_inference_2023_code.csv"
 
 
 @lru_cache(maxsize=4)
@@ -60,11 +59,10 @@ def testbed_problem(data_dir: str, arrival_rate: float = 2.57, seed: int = 0):
 
 
 def _data(data_dir) -> str:
-    d = Path(data_dir) if data_dir else DEFAULT_DATA
-    if not d.is_dir():
-        raise UsageError(f"data folder {d} not found; pass --data DIR (the folder with ripe_atlas_eu_rtt.csv and "
-                         f"azure_llm_inference_2023_code.csv)")
-    return str(d)
+    """The data folder (``--data``, else $CHAINCOMP_DATA, else the shipped copy; :mod:`chaincomp.data`)."""
+    for name in (RIPE_FILE, TRACE_FILE):
+        data_file(name, data_dir)
+    return str(resolve_data_dir(data_dir))
 
 
 def _progress(cb, msg):

@@ -65,6 +65,16 @@ class ModelCard:
     vocab_size: int | None = None
     source: str = ""
     aliases: tuple[str, ...] = field(default_factory=tuple)
+    #: per-head width when it is not hidden / heads (Gemma); None = hidden / heads
+    head_dim: int | None = None
+    #: parameters one token runs through (MoE: the routed experts only); None = params_per_block
+    active_params_per_block: float | None = None
+    num_experts: int = 1
+    num_experts_per_tok: int = 1
+    #: Hugging Face model_type when the card came from a config.json (its formulas already applied)
+    architecture: str | None = None
+    #: the config's ``_name_or_path`` (Hub repo id), when given
+    hf_name: str | None = None
 
     @property
     def kv_groups(self) -> float:
@@ -72,7 +82,8 @@ class ModelCard:
 
     @property
     def flops_per_block_per_token(self) -> float:
-        return 2.0 * self.params_per_block
+        """F = 2 × the parameters a token runs through (MoE: active experts only)."""
+        return 2.0 * (self.active_params_per_block or self.params_per_block)
 
 
 def _mig(n_compute: int, mem_gb: int) -> tuple[float, float]:
@@ -189,10 +200,6 @@ def model_names() -> list[str]:
 
 # --- Hugging Face config.json -----------------------------------------------------------------
 
-_GATED_TYPES = {"llama", "mistral", "mixtral", "qwen2", "qwen3", "gemma", "gemma2", "phi3", "olmo", "olmo2", "cohere", "internlm2", "yi"}
-_HF_DTYPES = {"float16": "fp16", "bfloat16": "bf16", "float32": "fp32", "int8": "int8"}
-
-
 def is_hf_config(data: dict[str, Any]) -> bool:
     """Heuristic: a Hugging Face ``config.json`` (not one of our model files)."""
     return isinstance(data, dict) and (
@@ -200,51 +207,29 @@ def is_hf_config(data: dict[str, Any]) -> bool:
     )
 
 
-def card_from_hf_config(data: dict[str, Any], name: str | None = None) -> tuple[ModelCard, dict[str, Any]]:
-    """Estimate a model card from a Hugging Face ``config.json``.
+def card_from_hf_config(data: dict[str, Any], name: str | None = None,
+                        overrides: dict[str, Any] | None = None) -> tuple[ModelCard, dict[str, Any]]:
+    """A model card from a Hugging Face ``config.json`` (rules: :mod:`chaincomp.instances.hf`).
 
-    Reads ``hidden_size`` (or ``n_embed``/``d_model``), ``num_hidden_layers`` (or ``n_layer``),
-    ``num_attention_heads`` (or ``n_head``), ``num_key_value_heads`` (default = heads),
-    ``intermediate_size`` (default 4·h), ``vocab_size``, ``max_position_embeddings`` (or
-    ``seq_length``; default 2048) and ``torch_dtype``. Parameters per block: the LLaMA formula for
-    gated-MLP families (model_type llama/mistral/qwen2/… or ``hidden_act`` silu), otherwise
-    4h² attention + 2·h·i MLP + biases and norms (BLOOM/GPT style). Embeddings (vocab_size × h)
-    are not part of any block. Returns the card and extra fields (``dtype`` when given).
-
-    Raises ``KeyError(field)`` when a required figure is missing.
+    Returns the card and extra fields (``dtype`` when the config gives one). Raises
+    :class:`chaincomp.instances.hf.HFConfigError` naming the field for a missing, inconsistent or
+    unsupported config.
     """
+    from chaincomp.instances.hf import read_hf_config
 
-    def get(*keys, default=None, required=True):
-        for k in keys:
-            if k in data and data[k] is not None:
-                return data[k]
-        if required and default is None:
-            raise KeyError(keys[0])
-        return default
-
-    h = int(get("hidden_size", "n_embed", "d_model"))
-    layers = int(get("num_hidden_layers", "n_layer", "num_layers"))
-    heads = int(get("num_attention_heads", "n_head", "num_heads"))
-    kv = int(get("num_key_value_heads", "num_kv_heads", default=heads))
-    inter = int(get("intermediate_size", "ffn_hidden_size", "n_inner", default=4 * h))
-    vocab = get("vocab_size", required=False)
-    max_seq = int(get("max_position_embeddings", "seq_length", "n_positions", default=2048))
-    mtype = str(data.get("model_type", "")).lower()
-    act = str(data.get("hidden_act", data.get("activation_function", ""))).lower()
-    if mtype in _GATED_TYPES or act in ("silu", "swiglu"):
-        ppb = llama_params_per_block(h, heads, kv, inter)
-    else:
-        g = heads / kv
-        ppb = 2.0 * h * h + 2.0 * h * h / g + 4.0 * h + 2.0 * h * inter + inter + h + 4.0 * h
+    a = read_hf_config(data, overrides)
+    seq_note = "" if a.max_seq_len_given else f"; max_seq_len {a.max_seq_len} (the config gives none)"
+    moe_note = f"; MoE {a.num_experts} experts, {a.num_experts_per_tok} per token" if a.num_experts > 1 else ""
     card = ModelCard(
-        name=name or str(data.get("_name_or_path") or mtype or "hf-model"),
-        layers=layers, hidden_size=h, num_attention_heads=heads, num_key_value_heads=kv,
-        params_per_block=ppb, max_seq_len=max_seq, intermediate_size=inter,
-        vocab_size=int(vocab) if vocab is not None else None,
-        source="Hugging Face config.json (params per block estimated from the architecture)",
+        name=name or a.name or a.model_type,
+        layers=a.layers, hidden_size=a.hidden_size, num_attention_heads=a.num_attention_heads,
+        num_key_value_heads=a.num_key_value_heads, params_per_block=a.params_per_block,
+        max_seq_len=a.max_seq_len, intermediate_size=a.intermediate_size, vocab_size=a.vocab_size,
+        source=f"Hugging Face config.json ({a.model_type}; params per block from the architecture{moe_note}{seq_note})",
+        head_dim=a.head_dim, active_params_per_block=a.active_params_per_block, num_experts=a.num_experts,
+        num_experts_per_tok=a.num_experts_per_tok, architecture=a.model_type, hf_name=a.name,
     )
     extra: dict[str, Any] = {}
-    td = data.get("torch_dtype")
-    if isinstance(td, str) and td in _HF_DTYPES:
-        extra["dtype"] = _HF_DTYPES[td]
+    if a.dtype is not None:
+        extra["dtype"] = a.dtype
     return card, extra

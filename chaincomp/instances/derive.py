@@ -6,7 +6,12 @@ Every constant is an input (the workload's ``block_overhead_ms`` / ``comm_overhe
 * s_m = params_per_block × bytes_per_param × weight_overhead (1.01) — bytes: fp16/bf16 2, int8 1,
   nf4 4.25/8, fp32 4;
 * s_c = 2 · hidden_size · max_seq_len · kv_bytes / kv_groups, kv_groups = heads / kv_heads
-  (keys and values, one block, one job, the whole sequence);
+  (keys and values, one block, one job, the whole sequence); when the per-head width ``head_dim``
+  is known (it differs from hidden / heads in Gemma) s_c = 2 · kv_heads · head_dim · max_seq_len ·
+  kv_bytes, the same formula with the true key/value width;
+* F (FLOPs per block per token) = 2 × the parameters one token runs through: all of the block for
+  dense models, attention + router + the ``num_experts_per_tok`` routed experts for MoE models
+  (while s_m counts every expert's weights; :mod:`chaincomp.instances.hf`);
 * τ^p_j = t_o + (F / f_j) · l̄_in + (s_m / b_j) · (l̄_out − 1) — prefill is compute-bound
   (F FLOPs per block per token over f_j FLOP/s), each further token is memory-bound (read the
   block's weights at bandwidth b_j);
@@ -115,6 +120,12 @@ class ResolvedModel:
     max_seq_len: int | None = None
     card: str | None = None
     source: str | None = None
+    head_dim: int | None = None
+    active_params_per_block: float | None = None
+    num_experts: int = 1
+    num_experts_per_tok: int = 1
+    architecture: str | None = None
+    hf_name: str | None = None
 
     @property
     def kv_groups(self) -> float:
@@ -151,15 +162,25 @@ def resolve_model(spec: ModelSpec, hf_card: catalog.ModelCard | None = None, hf_
         raise FieldError("model", "num_blocks", "required: give num_blocks (or layers, or a model card)")
     hidden = pick("hidden_size")
     heads = pick("num_attention_heads")
-    kv_heads = spec.num_key_value_heads or (card.num_key_value_heads if card and spec.num_attention_heads is None else None) or heads
+    imported = card is not None and card.architecture is not None  # HF import: overrides already applied
+    if imported:
+        kv_heads = card.num_key_value_heads
+    else:
+        kv_heads = spec.num_key_value_heads or (card.num_key_value_heads if card and spec.num_attention_heads is None else None) or heads
     inter = pick("intermediate_size")
     vocab = pick("vocab_size")
+    arch_override = any(getattr(spec, f) is not None for f in ("hidden_size", "intermediate_size", "num_attention_heads", "num_key_value_heads", "head_dim"))
+    head_dim = spec.head_dim or (card.head_dim if card is not None and (imported or not arch_override) else None)
     ppb = spec.params_per_block
+    active = spec.active_params_per_block
     if ppb is None and card is not None:
-        if spec.hidden_size is None and spec.intermediate_size is None and spec.num_attention_heads is None and spec.num_key_value_heads is None:
+        if imported or not arch_override:
             ppb = card.params_per_block
+            active = active or card.active_params_per_block
         elif hidden and heads and kv_heads and inter:
             ppb = catalog.llama_params_per_block(hidden, heads, kv_heads, inter) if card.name != "BLOOM-176B" else catalog.bloom_params_per_block(hidden)
+    if active is None:
+        active = ppb
     max_seq = pick("max_seq_len")
     dtype = spec.dtype if ("dtype" in spec.model_fields_set or "dtype" not in hf_extra) else hf_extra["dtype"]
 
@@ -171,6 +192,8 @@ def resolve_model(spec: ModelSpec, hf_card: catalog.ModelCard | None = None, hf_
         raise FieldError("model", "block_size_gb", "required: give block_size_gb, or params_per_block, or a model card")
     if spec.cache_size_gb is not None:
         s_c = float(spec.cache_size_gb)
+    elif head_dim is not None and kv_heads is not None and max_seq is not None:
+        s_c = 2.0 * kv_heads * head_dim * max_seq * bytes_per_value(spec.kv_cache_dtype) / GB
     elif hidden is not None and max_seq is not None:
         groups = (heads / kv_heads) if heads and kv_heads else 1.0
         s_c = cache_size_gb(hidden, max_seq, bytes_per_value(spec.kv_cache_dtype), groups)
@@ -178,8 +201,8 @@ def resolve_model(spec: ModelSpec, hf_card: catalog.ModelCard | None = None, hf_
         missing = "hidden_size" if hidden is None else "max_seq_len"
         raise FieldError("model", "cache_size_gb", f"required: give cache_size_gb, or hidden_size and max_seq_len (missing {missing}), or a model card")
     flops = spec.flops_per_block_per_token
-    if flops is None and ppb is not None:
-        flops = 2.0 * ppb
+    if flops is None and active is not None:
+        flops = 2.0 * active
     name = spec.name or (card.name if card else None) or "model"
     return ResolvedModel(
         name=name, num_blocks=int(layers), block_size_gb=s_m, cache_size_gb=s_c,
@@ -187,6 +210,9 @@ def resolve_model(spec: ModelSpec, hf_card: catalog.ModelCard | None = None, hf_
         hidden_size=hidden, num_attention_heads=heads, num_key_value_heads=kv_heads,
         intermediate_size=inter, vocab_size=vocab, params_per_block=ppb, max_seq_len=max_seq,
         card=card.name if card else None, source=card.source if card else None,
+        head_dim=head_dim, active_params_per_block=active,
+        num_experts=card.num_experts if imported else 1, num_experts_per_tok=card.num_experts_per_tok if imported else 1,
+        architecture=card.architecture if card else None, hf_name=card.hf_name if card else None,
     )
 
 

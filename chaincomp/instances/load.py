@@ -178,18 +178,28 @@ def _validate(model: type[BaseModel], data: Any, label: str, prefix: str = ""):
 # --- model files (ours or a Hugging Face config.json) ---------------------------------------
 
 
-def _hf_card(data: dict, label: str, name: str | None = None) -> tuple[catalog.ModelCard, dict]:
+def _hf_card(data: dict, label: str, name: str | None = None, overrides: dict | None = None) -> tuple[catalog.ModelCard, dict]:
+    from chaincomp.instances.hf import HFConfigError
+
     try:
-        return catalog.card_from_hf_config(data, name=name)
-    except KeyError as exc:
-        raise InvalidInstance(f"{label}: {exc.args[0]}: required field of a Hugging Face config.json is missing") from None
-    except (TypeError, ValueError) as exc:
-        raise InvalidInstance(f"{label}: malformed Hugging Face config.json ({exc})") from None
+        return catalog.card_from_hf_config(data, name=name, overrides=overrides)
+    except HFConfigError as exc:
+        raise InvalidInstance(f"{label}: {exc.field}: {exc.message}") from None
+
+
+#: model-file fields that, next to ``hf_config``, replace the config's values before the derivation
+_HF_OVERRIDES = ("hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim", "intermediate_size",
+                 "layers", "max_seq_len", "vocab_size")
 
 
 def parse_model(data: Any, label: str, base_dir: Path | None = None, prefix: str = "") -> ResolvedModel:
-    """Validate and resolve a model file (ours or a HF config.json) into a :class:`ResolvedModel`."""
-    if isinstance(data, dict) and catalog.is_hf_config(data) and not prefix:
+    """Validate and resolve a model file (ours or a HF config.json) into a :class:`ResolvedModel`.
+
+    A raw Hugging Face config.json (``model_type`` / ``architectures`` / …, see
+    :func:`catalog.is_hf_config`) is imported by :mod:`chaincomp.instances.hf`; an unsupported or
+    inconsistent one is refused naming the field.
+    """
+    if isinstance(data, dict) and catalog.is_hf_config(data):
         card, extra = _hf_card(data, label, name=None)
         spec = ModelSpec(name=card.name)
         return _resolve(spec, label, prefix, card, extra)
@@ -202,7 +212,10 @@ def parse_model(data: Any, label: str, base_dir: Path | None = None, prefix: str
         hf_data = read_json(hf_path)
         if not isinstance(hf_data, dict):
             raise InvalidInstance(f"{hf_path}: expected a JSON object (Hugging Face config.json)")
-        card, extra = _hf_card(hf_data, str(hf_path), name=spec.name)
+        overrides = {k: getattr(spec, k) for k in _HF_OVERRIDES if getattr(spec, k) is not None}
+        if spec.num_blocks is not None:
+            overrides["layers"] = spec.num_blocks
+        card, extra = _hf_card(hf_data, str(hf_path), name=spec.name, overrides=overrides)
     return _resolve(spec, label, prefix, card, extra)
 
 

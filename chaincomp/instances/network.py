@@ -233,8 +233,14 @@ class TopologyNetwork(Network):
 
 
 def load_network(path: str | Path, *, access_fraction: float = 0.3, ms_per_km: float = 0.01) -> Network:
-    """RIPE Atlas CSV (``.csv``) or Topology Zoo graph (``.graph``), by extension."""
-    path = Path(path)
+    """RIPE Atlas CSV (``.csv``) or Topology Zoo graph (``.graph``), by extension.
+
+    A bare shipped file name (``ripe_atlas_eu_rtt.csv``, ``GtsCe.graph``) that is not in the current
+    folder is read from the data folder (:func:`chaincomp.data.resolve`).
+    """
+    from chaincomp.data import resolve
+
+    path = resolve(path)
     if path.suffix.lower() == ".csv":
         return RipeNetwork(path, access_fraction=access_fraction, ms_per_km=ms_per_km)
     if path.suffix.lower() == ".graph":

@@ -140,6 +140,8 @@ class ModelSpec(_Strict):
     intermediate_size: Optional[PosInt] = None
     vocab_size: Optional[PosInt] = None
     params_per_block: Optional[PosFloat] = Field(None, description="Parameters of one block (count, not billions).")
+    head_dim: Optional[PosInt] = Field(None, description="Per-head width when it is not hidden_size / num_attention_heads (Gemma); sizes the KV cache.")
+    active_params_per_block: Optional[PosFloat] = Field(None, description="Parameters one token runs through (MoE: the routed experts only); F defaults to 2 × this; default params_per_block.")
     dtype: Dtype = Field("fp16", description="Weight format: fp16/bf16 (2 bytes), int8 (1), nf4 (4.25/8), fp32 (4).")
     kv_cache_dtype: Dtype = Field("fp16", description="Format of cached keys/values.")
     max_seq_len: Optional[PosInt] = Field(None, description="Tokens the KV cache is reserved for (s_c).")
@@ -276,6 +278,7 @@ class SolutionFile(BaseModel):
     provenance: SolutionProvenance
     solver: Optional[dict[str, Any]] = Field(None, description="MILP runs: solver name/version, status, bound, gap.")
     extra: Optional[dict[str, Any]] = Field(None, description="Method-specific details (e.g. the tuning table).")
+    export: Optional[dict[str, Any]] = Field(None, description="Deployment commands (`solve --export petals`: export.petals.servers[].command).")
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -285,6 +288,13 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "instance": InstanceSpec,
     "solution": SolutionFile,
 }
+
+
+def model_file_schema() -> dict[str, Any]:
+    """What ``--model`` accepts: a chaincomp model file or a raw Hugging Face config.json."""
+    from chaincomp.instances.hf import json_schema as hf_schema
+
+    return {"title": "Model file", "anyOf": [ModelSpec.model_json_schema(), hf_schema()]}
 
 
 def json_schema(kind: str) -> dict[str, Any]:

@@ -61,13 +61,16 @@ def _load() -> None:
 
     input_desc = {
         "cluster": "cluster file: servers (memory, GPU or explicit τ's, RTT) — read by --cluster",
-        "model": "model file: explicit sizes or a model card / HF config.json — read by --model",
+        "model": "model file: explicit sizes or a model card, or a raw Hugging Face config.json — read by --model",
         "workload": "workload file: arrival rate, target load, token lengths — read by --workload",
         "instance": "single-file instance {name, cluster, model, workload} — read by --instance, written by generate",
         "solution": "Solution JSON — written by solve --out/--json, read by verify, simulate, batch",
     }
+    from chaincomp.instances.schema import model_file_schema
+
     for kind, model in SCHEMAS.items():
-        register(kind, model.model_json_schema, input_desc.get(kind, f"{kind} file"))
+        factory = model_file_schema if kind == "model" else model.model_json_schema
+        register(kind, factory, input_desc.get(kind, f"{kind} file"))
     for name, (factory, description) in outputs.SCHEMAS.items():
         register(name, factory, description)
     from chaincomp.elastic.events import EventsFile

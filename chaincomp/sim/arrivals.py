@@ -75,8 +75,14 @@ def _parse_time(values: list[str], path: Path) -> np.ndarray:
 
 
 def load_trace(path: str | Path, first: int | None = None, offset: int = 0, rate: float | None = None) -> JobStream:
-    """Read an Azure-format trace; keep requests offset..offset+first−1; optionally rescale to ``rate``."""
-    path = Path(path)
+    """Read an Azure-format trace; keep requests offset..offset+first−1; optionally rescale to ``rate``.
+
+    A bare shipped name (``azure_llm_inference_2023_code.csv``) not in the current folder is read
+    from the data folder (:func:`chaincomp.data.resolve`).
+    """
+    from chaincomp.data import resolve
+
+    path = resolve(path)
     if offset < 0 or (first is not None and first < 1):
         raise UsageError(f"trace selection needs offset ≥ 0 and first ≥ 1 (got offset={offset}, first={first})")
     try:

@@ -58,10 +58,11 @@ def test_examples_solve_and_print(name, tmp_path):
 
 
 def test_export_petals():
-    proc = run("solve", "--example", "worked-example", "--c", "1", "--export", "petals", check=True)
-    lines = proc.stdout.strip().splitlines()
-    assert len(lines) == 5 and all("--block_indices" in ln for ln in lines)
-    assert "--block_indices 1:3" in lines[1]  # j2 hosts blocks 2..3 → 0-based half-open 1:3
+    proc = run("solve", "--example", "worked-example", "--c", "1", "--export", "petals", "--model-name", "org/m")
+    assert proc.returncode == 2 and "--attn_cache_tokens" in proc.stderr  # no sequence length to size the cache
+    proc = run("solve", "--example", "mig-testbed", "--c", "8", "--export", "petals", check=True)
+    cmds = [ln for ln in proc.stdout.splitlines() if ln.startswith("python -m petals.cli.run_server")]
+    assert cmds and all("--block_indices" in ln and "meta-llama/Llama-2-7b-hf" in ln for ln in cmds)
 
 
 @pytest.mark.parametrize(

@@ -66,10 +66,17 @@ def test_azure_trace_on_mig_testbed(shared_data):
     (("simulate",), "nothing to simulate"),
     (("simulate", "missing.json"), "no such file"),
     (("simulate", "--example", "worked-example", "--policy", "fastest"), "unknown policy"),
-    (("simulate", "--example", "worked-example", "--arrivals", "trace"), "--trace"),
+    (("simulate", "--example", "worked-example", "--arrivals", "trace", "--trace", "nope.csv"), "no such trace file"),
     (("simulate", "--example", "worked-example", "--service", "length"), "timing"),
 ])
 def test_simulate_errors_are_one_paragraph(args, msg):
     proc = run(*args)
     assert proc.returncode == 2
     assert msg in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_trace_arrivals_default_to_the_shipped_azure_trace():
+    proc = run("simulate", "--example", "mig-testbed", "--arrivals", "trace", "--jobs", "200", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["workload"]["path"].endswith("azure_llm_inference_2023_code.csv")
