@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,8 @@ SKIP = {
     r"--method milp --time-limit 60": "a 60 s solver budget (the MILP is tested in tests/formulations)",
     r"experiment overall --runs 10": "≈ 5 min Monte Carlo (the quick variant runs in tests/experiments)",
     r"--cluster cluster\.json --model": "needs the user's own cluster/model files (formats: docs/instances.md)",
+    r"--cluster cluster\.calibrated\.json --model config\.json": "needs the user's own PETALS measurements (docs/petals.md)",
+    r"^chaincomp calibrate measurements\.csv": "needs the user's own PETALS measurements (the docs/calibrate.md example runs)",
     r"--method milp --solver gurobi": "a BLOOM-size model exceeds gurobipy's size-limited pip licence (Gurobi paths: tests/solvers)",
     r"--method milp --objective throughput": "the default 60 s solver budget",
     r"--manifest study\.toml --scheduler local": "starts a Dask LocalCluster; the manifest of docs/batch.md runs in test_batch_manifest_example",
@@ -80,6 +83,7 @@ def test_doc_commands_run(doc: Path, tmp_path, monkeypatch):
     work = tmp_path / "work"
     work.mkdir()
     (tmp_path / "shared").symlink_to(SHARED)
+    shutil.copytree(ROOT / "docs" / "examples", work / "docs" / "examples")  # files the docs name
     monkeypatch.chdir(work)
     runner = CliRunner()
     ran = 0
