@@ -10,7 +10,7 @@ import typer
 from chaincomp.cli import common
 from chaincomp.cli.app import app
 from chaincomp.core.solution import Solution
-from chaincomp.core.verify import verify_solution
+from chaincomp.core.verify import verify_data
 
 
 @app.command()
@@ -18,12 +18,20 @@ def verify(
     solution_file: Annotated[Path, typer.Argument(help="Solution JSON written by `chaincomp solve --out` or `--json`.")],
     as_json: common.JsonOpt = False,
 ) -> None:
-    """Check ranges, the chain rule, per-server memory, every T_k, ν and the objective.
+    """Check every rule of the model (docs/verify.md): types and integrality, finite positive parameters,
+    ranges, the chain rule, memory (exact), every T_k, ν ≥ λ/ρ̄ (exact) and the stored metrics.
 
     Exit code 0 when valid, 1 when any violation is found (each is listed).
     """
-    solution = Solution.load(solution_file)
-    errors = verify_solution(solution)
+    import json
+
+    try:
+        data = json.loads(Path(solution_file).read_text())
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        Solution.load(solution_file)  # raises the documented InvalidInstance message
+        raise
+    errors = verify_data(data, source=str(solution_file))
+    solution = None if errors else Solution.from_dict(data, source=str(solution_file))
     if as_json:
         common.emit_json({"file": str(solution_file), "valid": not errors, "violations": errors}, True, None)
     elif errors:

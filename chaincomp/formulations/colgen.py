@@ -461,8 +461,9 @@ def solve_colgen(
         display.update(inc["value"], int_bound() if jobs else bound["lp"])
         # early termination (job servers): the restricted master's LP value z ≥ LP* and the bound ≤ LP*;
         # once ⌈bound⌉ = ⌈z⌉ further column generation cannot raise the integer bound
-        if jobs and early_stop and lp.art <= 1e-9 and bound["best"] is not None and b.exact_pricing \
-                and math.ceil(bound["lp"] - 1e-6) >= math.ceil(lp.z - 1e-6):
+        # (never while there is no incumbent: the integer phases must still look for a first design)
+        if jobs and early_stop and inc["value"] is not None and lp.art <= 1e-9 and bound["best"] is not None \
+                and b.exact_pricing and math.ceil(bound["lp"] - 1e-6) >= math.ceil(lp.z - 1e-6):
             bound["early"] = True
             return True
         return False
@@ -480,7 +481,7 @@ def solve_colgen(
     if jobs and converged and lp is not None and lp.art > 1e-7:
         display.close()
         raise InfeasibleInstance(
-            f"no placement and allocation reaches λ/ρ̄ = {problem.required_rate:.4g} job/s: even the LP relaxation of "
+            f"proved infeasible: no placement and allocation reaches λ/ρ̄ = {problem.required_rate:.4g} job/s: even the LP relaxation of "
             f"the exact model falls short (column generation converged with {lp.art:.4g} job/s missing)"
         )
     phases["colgen_s"] = time.perf_counter() - t0 - phases["greedy_s"]
@@ -614,7 +615,8 @@ def solve_colgen(
         label = f"proved optimal (column-generation bound + {how}); incumbent from {inc['source']}"
         ib = inc["value"]
     else:
-        status = "interrupted" if interrupted else "time_limit"
+        # time_limit only when the budget ran out (the last phase needs > 1 s); else the search stopped
+        status = "interrupted" if interrupted else ("time_limit" if left() <= 1.0 else "stopped")
         parts = ["valid bound from column generation" + (
             "" if converged else " (stopped early: the rounded Lagrangian bound equals the rounded master LP)"
             if bound["early"] else " (Lagrangian bound, CG not converged)")]
@@ -623,7 +625,7 @@ def solve_colgen(
             parts.append("exact master over enumerated columns not finished")
         label = "; ".join(parts)
     if inc["value"] is None:
-        status = "interrupted" if interrupted else "no_solution"
+        status = "interrupted" if interrupted else ("no_solution" if left() <= 1.0 else "no_solution_stopped")
     return ColgenResult(
         objective=objective,
         placement=inc["placement"],
