@@ -92,10 +92,46 @@ def solve_milp(
         else:
             info, placement, allocation = _run_colgen(problem, objective, solver, budget, mip_gap, threads, seed,
                                                       progress, t0)
+        if objective == "job-servers" and formulation != "compact":
+            placement, allocation = _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, threads,
+                                                      seed, t0 + time_limit_s - reserve)
     wall = time.perf_counter() - t0
     info["time_s"] = wall
     return Solution.create(problem, "milp", placement, allocation, parameters=params, wall_time_s=wall, seed=seed,
                            solver=info)
+
+
+#: the stricter re-solve asks for ν ≥ (1 + STRICT_REL)·λ/ρ̄ so that the solver's float tolerance
+#: (HiGHS: 1e-7 on a row) cannot let a design below λ/ρ̄ through again
+STRICT_REL = 1e-6
+
+
+def _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, threads, seed, deadline):
+    """The solver's design in exact arithmetic (core/exact.py). A design that fails and cannot be repaired on
+    its placement (a near tie the float tolerances let through) is replaced by the design of a re-solve
+    with λ raised by ``STRICT_REL``; the first run's bound stays (it is valid for the original λ)."""
+    from chaincomp.core.exact import check, repair
+
+    res = check(problem, placement, allocation)
+    if res.feasible or repair(problem, placement, allocation) is not None:
+        return placement, allocation  # feasible, or core.exact.finalize repairs it
+    why = "; ".join(res.memory + ([] if res.rate_met else [res.rate_message()]))
+    left = deadline - time.perf_counter()
+    strict = problem.with_workload(arrival_rate=problem.arrival_rate * (1 + STRICT_REL))
+    if left > 0.3:
+        try:
+            info2, pl2, al2 = _run_colgen(strict, "job-servers", solver, left, mip_gap, threads, seed, False)
+        except (NoDesignFound, InfeasibleInstance):
+            pl2 = None
+        if pl2 is not None and (check(problem, pl2, al2).feasible or repair(problem, pl2, al2) is not None):
+            info["label"] += (f"; the solver's design failed the exact check ({why}) and could not be repaired; "
+                              f"design from a re-solve with λ·(1 + {STRICT_REL:g}); bound from the first solve")
+            info["status"] = info2["status"] if info2["status"] != "optimal" else "stopped"
+            info["proved_optimal"] = False
+            return pl2, al2
+    raise NoDesignFound(f"the solver's only design fails the exact feasibility check ({why}) and cannot be repaired; "
+                        "a stricter re-solve found none within the time limit — not a proof of infeasibility"
+                        + (f"; lower bound reached: {info['bound']} job servers" if info.get("bound") is not None else ""))
 
 
 def _gap(value, bound):
