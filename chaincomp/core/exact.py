@@ -66,13 +66,33 @@ def to_fraction(x: Any) -> Fraction:
     return Fraction(repr(f))
 
 
+class _Lazy:
+    """Per-server exact values, converted on first use (J = 10⁴ servers: only the used ones)."""
+
+    def __init__(self, arr) -> None:
+        self._arr = arr
+        self._cache: dict[int, Fraction] = {}
+
+    def __getitem__(self, j: int) -> Fraction:
+        v = self._cache.get(j)
+        if v is None:
+            v = self._cache[j] = to_fraction(float(self._arr[j]))
+        return v
+
+    def min(self) -> Fraction:
+        """The smallest value (float order = decimal-rational order: rounding is monotone)."""
+        import numpy as np
+
+        return self[int(np.argmin(self._arr))]
+
+
 @dataclass(frozen=True)
 class ExactInstance:
     """The instance numbers as exact rationals (see the module policy)."""
 
-    memory: tuple[Fraction, ...]
-    tau_comm: tuple[Fraction, ...]
-    tau_comp: tuple[Fraction, ...]
+    memory: _Lazy
+    tau_comm: _Lazy
+    tau_comp: _Lazy
     block: Fraction
     cache: Fraction
     arrival_rate: Fraction
@@ -82,9 +102,9 @@ class ExactInstance:
     @classmethod
     def of(cls, problem: "Problem") -> "ExactInstance":
         return cls(
-            tuple(to_fraction(v) for v in problem.memory_gb.tolist()),
-            tuple(to_fraction(v) for v in problem.tau_comm_s.tolist()),
-            tuple(to_fraction(v) for v in problem.tau_comp_s.tolist()),
+            _Lazy(problem.memory_gb),
+            _Lazy(problem.tau_comm_s),
+            _Lazy(problem.tau_comp_s),
             to_fraction(problem.block_size_gb),
             to_fraction(problem.cache_size_gb),
             to_fraction(problem.arrival_rate),
@@ -318,21 +338,21 @@ def finalize(solution: "Solution") -> "Solution":
     - a design that cannot be repaired, or violates memory / the chain rule, raises
       :class:`~chaincomp.errors.ChaincompError` (never emitted)."""
     from chaincomp.core.solution import Solution
-    from chaincomp.errors import ChaincompError
+    from chaincomp.errors import ChaincompError, VerificationError
 
     p = solution.problem
     if not solution.allocation.chains and solution.method == "petals":
         # PETALS routes every request on its own (SPEC §4.1): no chains, the rate rule is not a design rule
         res = check(p, solution.placement, solution.allocation)
         if res.structure or res.memory:
-            raise ChaincompError(f"method {solution.method!r} produced an invalid design: " + "; ".join(res.structure + res.memory))
+            raise VerificationError(f"method {solution.method!r} produced an invalid design: " + "; ".join(res.structure + res.memory))
         solution.extra["exact_check"] = {**res.summary(), "rate_rule": "not applicable (per-request routing, no chains)"}
         return solution
     res = check(p, solution.placement, solution.allocation)
     objective = str((solution.parameters or {}).get("objective") or "job-servers")
     repairable = solution.method in REPAIRABLE and objective == "job-servers"
     if res.structure:
-        raise ChaincompError(f"method {solution.method!r} produced an invalid design (not emitted): "
+        raise VerificationError(f"method {solution.method!r} produced an invalid design (not emitted): "
                              + "; ".join(res.structure))
     note = None
     if not res.feasible and repairable:
@@ -352,7 +372,7 @@ def finalize(solution: "Solution") -> "Solution":
         res = check(p, solution.placement, solution.allocation)
         assert res.feasible, "repair produced an infeasible design"  # noqa: S101 - internal invariant
     elif res.memory:
-        raise ChaincompError(f"method {solution.method!r} produced a design that violates memory (not emitted): "
+        raise VerificationError(f"method {solution.method!r} produced a design that violates memory (not emitted): "
                              + "; ".join(res.memory))
     summary = res.summary()
     if note:
@@ -396,5 +416,5 @@ def closed_form_bound(inst: ExactInstance) -> int:
     """A valid lower bound on the job servers of any design: every chain processes L blocks and visits
     at least one server, so T_k ≥ T_min = min_j τ^c_j + L·min_j τ^p_j and each job server serves at most
     1/T_min; reaching (λ/ρ̄)(1 − 10⁻¹²) needs at least ⌈(λ/ρ̄)(1 − 10⁻¹²)·T_min⌉ of them."""
-    t_min = min(inst.tau_comm) + inst.num_blocks * min(inst.tau_comp)
+    t_min = inst.tau_comm.min() + inst.num_blocks * inst.tau_comp.min()
     return max(1, math.ceil(inst.target * (1 - RATE_REL_TOL) * t_min))

@@ -57,7 +57,7 @@ import numpy as np
 
 from chaincomp.core.allocation import Allocation
 from chaincomp.core.placement import Placement
-from chaincomp.errors import InfeasibleInstance
+from chaincomp.errors import InfeasibleInstance, SolverUnavailable
 from chaincomp.formulations.common import (
     GreedyStart,
     Segments,
@@ -69,7 +69,7 @@ from chaincomp.formulations.common import (
 )
 from chaincomp.formulations.pricing import Pricer
 from chaincomp.problem import Problem
-from chaincomp.solvers import MilpModel, SolveOptions, solve
+from chaincomp.solvers import MilpModel, SolveOptions, SolveResult, solve
 from chaincomp.solvers.base import STOP, ProgressDisplay
 
 BIG = 1e6
@@ -514,7 +514,14 @@ def solve_colgen(
                                         fixed_segments=fixed_segments)
         opts = SolveOptions(time_limit_s=max(limit, 0.2), mip_gap=mip_gap if mip_gap is not None else 0.0,
                             threads=threads, seed=seed, progress=bool(progress), label=label)
-        res = solve(model, solver, opts)
+        try:
+            res = solve(model, solver, opts)
+        except SolverUnavailable as exc:
+            # e.g. Gurobi's size-limited licence refuses this integer master: keep the incumbent and the
+            # bound found so far, and say which part the solver could not take
+            phases.setdefault("solver_refused", []).append(f"{label}: {exc}")
+            return SolveResult("no_solution", None, None, None, 0.0, 0, model.num_rows, model.num_cols,
+                               model.num_integers, solver, "", message=str(exc))
         solver_version = res.solver_version
         size = {"rows": res.rows, "columns": res.columns, "integers": res.integers, "model": label}
         if res.has_solution:
@@ -623,6 +630,10 @@ def solve_colgen(
         parts.append(f"incumbent from {inc['source']} (restricted: not proved optimal)")
         if exact_master:
             parts.append("exact master over enumerated columns not finished")
+        if phases.get("solver_refused"):
+            parts.append(f"{solver} could not take: " + " | ".join(phases["solver_refused"]))
+            if status == "time_limit" and left() > 1.0:
+                status = "stopped"
         label = "; ".join(parts)
     if inc["value"] is None:
         status = "interrupted" if interrupted else ("no_solution" if left() <= 1.0 else "no_solution_stopped")
