@@ -588,6 +588,33 @@ def solve_colgen(
         exact_master_over(pool, delta, time.perf_counter() - te,
                           lambda before, mip_bound: min(before, math.ceil(mip_bound - 1e-6)))
 
+    # 4''. no design at all (job servers): every design has Σx ≤ X̄ (a job server holds L slots in all), so
+    # with the scaled duals every chain it uses has rc ≤ ⌊X̄⌋ − z'; if the exact master over all of them is
+    # infeasible, so is the instance (a proof, not a budget verdict)
+    if jobs and settled and inc["value"] is None and not STOP.requested and bound["best"] is not None \
+            and left() > 0.2:
+        bb = bound["best"]
+        v_max = math.floor(x_bar + 1e-9)
+        if math.ceil(bb.value - 1e-6) > v_max:
+            raise InfeasibleInstance(
+                f"proved infeasible: at least {math.ceil(bb.value - 1e-6)} job servers are needed (column-generation "
+                f"bound) but memory holds at most {v_max} (Σ_j max slots / L)")
+        te = time.perf_counter()
+        pool = pricer.enumerate(bb.pi, bb.piR, v_max - bb.value + 1e-6, enum_limit, deadline=deadline)
+        phases["enumeration_no_incumbent"] = {"columns": None if pool is None else len(pool),
+                                              "time_s": time.perf_counter() - te, "limit": enum_limit}
+        if pool is not None and pool and not STOP.requested and left() > 0.2:
+            res = run_master(pool, left() - 0.75, "exact master (any design)")
+            phases["exact_master_no_incumbent"] = {"status": res.status, "time_s": res.wall_time_s,
+                                                   "columns": len(pool)}
+            if res.status == "infeasible":
+                raise InfeasibleInstance(
+                    f"proved infeasible: the exact integer master over every chain a design could use ({len(pool)} "
+                    "chains, reduced-cost enumeration with the converged column-generation duals) has no solution")
+        elif pool is not None and not pool:
+            raise InfeasibleInstance("proved infeasible: no chain can carry a job server in any design "
+                                     "(reduced-cost enumeration with the converged duals found none)")
+
     # 4'. throughput: with converged duals (every simple chain has d_k = P_k − μ_k ≥ −RC_TOL),
     # Σ μ x ≤ Σ_j u_j − Σ_k d_k x_k for every design, so a design better than the incumbent V only uses
     # chains with d_k ≤ Σ u − V + RC_TOL·X̄: enumerate them; the integer master over them is exact

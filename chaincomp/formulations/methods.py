@@ -182,7 +182,7 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
         raise NoDesignFound(
             ("no design found within the time limit" if r.status == "no_solution" else
              "the search stopped without finding a design")
-            + f" ({time.perf_counter() - (t0 or t_in):.1f} s): GBP-CR + GCA fail for every c and the restricted "
+            + f" (budget {time_limit_s:.2f} s, {time.perf_counter() - (t0 or t_in):.2f} s used): GBP-CR + GCA fail for every c and the restricted "
               "integer master found none — this is not a proof of infeasibility"
             + (f"; lower bound reached: at least {r.bound} job servers" if r.bound is not None else
                "; no bound reached")

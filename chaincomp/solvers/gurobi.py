@@ -34,13 +34,13 @@ def _import():
         import gurobipy
     except ImportError:
         raise SolverUnavailable(
-            "Gurobi is not installed (pip install gurobipy, or chaincomp[gurobi]); use --solver highs"
+            "Gurobi is not installed (pip install gurobipy, or the 'gurobi' extra of chaincomp); use --solver highs"
         ) from None
     try:  # the backend passes the constraint matrix as a scipy sparse matrix
         import scipy.sparse  # noqa: F401
     except ImportError:
         raise SolverUnavailable(
-            "the Gurobi backend needs scipy, which is not installed (pip install scipy, or chaincomp[gurobi]); "
+            "the Gurobi backend needs scipy, which is not installed (pip install scipy, or the 'gurobi' extra of chaincomp); "
             "use --solver highs"
         ) from None
     return gurobipy
