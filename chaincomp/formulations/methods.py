@@ -168,7 +168,7 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
             al = gca(problem, pl)
             val = al.service_rate
         r = ColgenResult(objective, pl, al, val, bound, None, False, False,
-                         "interrupted" if STOP.requested else "time_limit",
+                         "interrupted" if STOP.requested else "stopped",
                          f"greedy warm start only ({why}); bound: ⌈(λ/ρ̄)·T_min⌉ with T_min = min τ^c + L·min τ^p",
                          val, "greedy", {"greedy_s": time.perf_counter() - t_in, "setup_estimate_s": est}, {},
                          solver, "")
