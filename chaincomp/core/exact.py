@@ -48,6 +48,8 @@ RATE_REL_TOL = Fraction(1, 10**12)
 SLOT_TOL = Fraction(1, 10**9)
 #: methods whose objective is "fewest job servers subject to ν ≥ λ/ρ̄": their designs are repaired
 REPAIRABLE = ("greedy", "random", "greedy-ilp", "milp")
+#: repairable methods whose design is flagged (not refused) when memory does not allow a repair
+FLAG_UNREPAIRABLE = ("random",)
 #: above this many chains of a placement, repair only uses the design's own chains
 REPAIR_CHAIN_LIMIT = 5_000
 
@@ -355,12 +357,16 @@ def finalize(solution: "Solution") -> "Solution":
         raise VerificationError(f"method {solution.method!r} produced an invalid design (not emitted): "
                              + "; ".join(res.structure))
     note = None
+    fixed = None
     if not res.feasible and repairable:
         fixed = repair(p, solution.placement, solution.allocation)
-        if fixed is None:
+        if fixed is None and solution.method in FLAG_UNREPAIRABLE and not res.memory:
+            repairable = False  # keep the (baseline) design and flag it below
+        elif fixed is None:
             why = "; ".join(res.memory + ([] if res.rate_met else [res.rate_message()]))
-            raise ChaincompError(f"method {solution.method!r}: its design fails the exact feasibility check ({why}) "
+            raise VerificationError(f"method {solution.method!r}: its design fails the exact feasibility check ({why}) "
                                  "and memory does not allow a repair; no design is emitted")
+    if fixed is not None:
         alloc, removed, added = fixed
         note = (f"exact check: {'; '.join(res.memory + ([] if res.rate_met else [res.rate_message()]))}; "
                 f"repaired: {removed} job server(s) removed for memory, {added} added for the rate")
@@ -370,7 +376,8 @@ def finalize(solution: "Solution") -> "Solution":
         new.provenance = solution.provenance
         solution = new
         res = check(p, solution.placement, solution.allocation)
-        assert res.feasible, "repair produced an infeasible design"  # noqa: S101 - internal invariant
+        if not res.feasible:  # an internal invariant of repair(); never emit such a design
+            raise ChaincompError(f"internal error: the repaired design of {solution.method!r} fails the exact check")
     elif res.memory:
         raise VerificationError(f"method {solution.method!r} produced a design that violates memory (not emitted): "
                              + "; ".join(res.memory))

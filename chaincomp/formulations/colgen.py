@@ -664,7 +664,7 @@ def solve_colgen(
         label = "; ".join(parts)
     if inc["value"] is None:
         status = "interrupted" if interrupted else ("no_solution" if left() <= 1.0 else "no_solution_stopped")
-    return ColgenResult(
+    result = ColgenResult(
         objective=objective,
         placement=inc["placement"],
         allocation=inc["allocation"],
@@ -682,6 +682,9 @@ def solve_colgen(
         solver_name=solver,
         solver_version=solver_version,
     )
+    # for the exact near-tie check of the caller (formulations/exact_master.py): the converged duals
+    result.exact_context = {"segs": segs, "pricer": pricer, "best": bound["best"], "settled": settled}
+    return result
 
 
 def _dives(problem, segs, pricer, root: _Master, jobs, deadline, inc, better, run_master, done, max_dives=8):

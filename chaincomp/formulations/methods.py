@@ -92,9 +92,10 @@ def solve_milp(
         else:
             info, placement, allocation = _run_colgen(problem, objective, solver, budget, mip_gap, threads, seed,
                                                       progress, t0)
+        ctx = info.pop("_exact_context", None)
         if objective == "job-servers" and formulation != "compact":
             placement, allocation = _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, threads,
-                                                      seed, t0 + time_limit_s - reserve)
+                                                      seed, t0 + time_limit_s - reserve, ctx)
     wall = time.perf_counter() - t0
     info["time_s"] = wall
     return Solution.create(problem, "milp", placement, allocation, parameters=params, wall_time_s=wall, seed=seed,
@@ -104,23 +105,49 @@ def solve_milp(
 #: the stricter re-solve asks for ν ≥ (1 + STRICT_REL)·λ/ρ̄ so that the solver's float tolerance
 #: (HiGHS: 1e-7 on a row) cannot let a design below λ/ρ̄ through again
 STRICT_REL = 1e-6
+#: how many job-server counts above the float bound the exact rational master tries at a near tie
+EXACT_STEPS = 3
 
 
-def _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, threads, seed, deadline):
+def _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, threads, seed, deadline, ctx=None):
     """The solver's design in exact arithmetic (core/exact.py). A design that fails and cannot be repaired on
     its placement (a near tie the float tolerances let through) is replaced by the design of a re-solve
     with λ raised by ``STRICT_REL``; the first run's bound stays (it is valid for the original λ)."""
     from chaincomp.core.exact import check, repair
 
     res = check(problem, placement, allocation)
-    if res.feasible or repair(problem, placement, allocation) is not None:
-        return placement, allocation  # feasible, or core.exact.finalize repairs it
+    if res.feasible:
+        return placement, allocation
     why = "; ".join(res.memory + ([] if res.rate_met else [res.rate_message()]))
+    # a near tie: decide the bound exactly over every chain a design at the bound could use
+    bound = info.get("bound")
+    if ctx and ctx.get("settled") and ctx.get("best") is not None and bound is not None:
+        from chaincomp.formulations.exact_master import exact_search
+
+        v = int(math.ceil(bound - 1e-9))
+        for _ in range(EXACT_STEPS):
+            found = exact_search(problem, ctx["segs"], ctx["pricer"], ctx["best"], v, deadline)
+            if found:
+                pl2, al2 = found
+                info["label"] += (f"; the solver's design failed the exact check ({why}); an exactly feasible design "
+                                  f"with ≤ {v} job servers found by the exact rational master over the enumerated "
+                                  "columns")
+                info["status"] = "optimal" if info["bound"] >= al2.total_capacity else "stopped"
+                return pl2, al2
+            if found is None:
+                break  # undecided (too many columns or out of time): the bound stays where it is
+            v += 1
+            info["bound"] = v
+            info["label"] += (f"; exact rational master: no design with ≤ {v - 1} job servers (every chain it could "
+                              f"use enumerated): bound raised to {v}")
+    if repair(problem, placement, allocation) is not None:
+        return placement, allocation  # core.exact.finalize repairs it (fewest job servers added)
     left = deadline - time.perf_counter()
     strict = problem.with_workload(arrival_rate=problem.arrival_rate * (1 + STRICT_REL))
     if left > 0.3:
         try:
             info2, pl2, al2 = _run_colgen(strict, "job-servers", solver, left, mip_gap, threads, seed, False)
+            info2.pop("_exact_context", None)
         except (NoDesignFound, InfeasibleInstance):
             pl2 = None
         if pl2 is not None and (check(problem, pl2, al2).feasible or repair(problem, pl2, al2) is not None):
@@ -209,6 +236,7 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
         "incumbent_source": r.incumbent_source,
         "greedy_objective": r.greedy_value,
         "phases": r.phases,
+        "_exact_context": getattr(r, "exact_context", None),  # popped by _exactly_feasible (never in the JSON)
     }
     return info, r.placement, r.allocation
 
