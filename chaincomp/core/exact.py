@@ -396,6 +396,12 @@ def finalize(solution: "Solution") -> "Solution":
         solution.extra["status"] = "rate_target_missed"
     if solution.solver is not None and solution.method == "milp" and objective == "job-servers":
         _settle_milp_status(solution, note)
+    elif solution.solver is not None and note:
+        # e.g. greedy-ilp: the solver's optimum was over floats; the repaired design is not that optimum
+        solution.solver["proved_optimal"] = False
+        if solution.solver.get("status") == "optimal":
+            solution.solver["status"] = "stopped"
+        solution.solver["label"] = f"{solution.solver.get('label', '')}; {note}"
     return solution
 
 

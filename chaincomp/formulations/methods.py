@@ -13,7 +13,7 @@
 ``cache_reservation`` and ``tune`` make no sense for an exact method and raise UsageError.
 
 The Solution's ``solver`` dict: name, version, status (optimal / time_limit / interrupted /
-no_solution), objective, bound, gap, time_s, rows, columns, integers (of the last integer model
+stopped; no design at all raises NoDesignFound, a proof of infeasibility InfeasibleInstance), objective, bound, gap, time_s, rows, columns, integers (of the last integer model
 solved), proved_optimal, formulation, exact (is the reported bound valid for the full problem —
 always true), label (what is exact and what is restricted), greedy_objective, phases.
 Ctrl-C during the solve stops it and returns the incumbent with status ``interrupted``.
