@@ -179,9 +179,12 @@ def _num(x) -> float:
     return float(x)
 
 
-def assert_valid(solution: "Solution") -> None:
-    """Raise :class:`VerificationError` listing every violation."""
+def assert_valid(solution: "Solution", allow_rate_miss: bool = False) -> None:
+    """Raise :class:`VerificationError` listing every violation. ``allow_rate_miss``: accept a design
+    whose only fault is ν < λ/ρ̄ (R8) — e.g. to simulate a baseline's design, which then queues."""
     errors = verify_solution(solution)
+    if allow_rate_miss:
+        errors = [e for e in errors if not e.startswith("rate:")]
     if errors:
         raise VerificationError("solution failed verification:\n  - " + "\n  - ".join(errors))
 

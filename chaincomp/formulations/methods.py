@@ -212,7 +212,8 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
             + f" (budget {time_limit_s:.2f} s, {time.perf_counter() - (t0 or t_in):.2f} s used): GBP-CR + GCA fail for every c and the restricted "
               "integer master found none — this is not a proof of infeasibility"
             + (f"; lower bound reached: at least {r.bound} job servers" if r.bound is not None else
-               "; no bound reached")
+               f"; lower bound: at least {closed_form_bound(ExactInstance.of(problem))} job servers "
+               "(closed form ⌈(λ/ρ̄)·T_min⌉; column generation reached none)")
             + "; try a longer --time-limit"
             + ("; " + f"{solver} could not take: " + " | ".join(r.phases["solver_refused"]) if r.phases.get("solver_refused") else "")
         )
