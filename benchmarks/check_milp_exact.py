@@ -103,6 +103,8 @@ def main() -> None:
         if error:
             wrong.append((p.name, error))
             print(f"WRONG {p.name}: {error}", flush=True)
+        elif outcome not in ("optimal", "infeasible"):
+            print(f"undecided {p.name}: {outcome}", flush=True)
     for kind in KINDS:
         print(f"{kind:>10}: " + ", ".join(f"{k} {v}" for k, v in sorted(tally[kind].items())))
     print(f"{a.count} instances, {len(wrong)} wrong answers, {time.perf_counter() - t0:.0f} s")

@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
+
 from chaincomp.core.solution import Solution
 from chaincomp.errors import InfeasibleInstance, NoDesignFound, UsageError
 from chaincomp.methods import register
@@ -140,6 +142,27 @@ def _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, thr
             info["bound"] = v
             info["label"] += (f"; exact rational master: no design with ≤ {v - 1} job servers (every chain it could "
                               f"use enumerated): bound raised to {v}")
+        else:
+            # still none: every design has Σx ≤ X̄ = Σ_j max slots / L (a job server holds L slots in all)
+            segs = ctx["segs"]
+            max_slots = np.zeros(problem.num_servers)
+            np.maximum.at(max_slots, segs.server, segs.slots)
+            v_max = int(math.floor(float(max_slots.sum()) / problem.num_blocks + 1e-9))
+            if v_max >= v:
+                found = exact_search(problem, segs, ctx["pricer"], ctx["best"], v_max, deadline)
+                if found is False:
+                    raise InfeasibleInstance(
+                        f"proved infeasible: the float model's only designs miss λ/ρ̄ by {res.shortfall:.2g} relative, and "
+                        f"the exact rational master over every chain any design could use (Σ job servers ≤ {v_max}, "
+                        "the most memory can hold) has no solution")
+                if found:
+                    pl2, al2 = found
+                    info["label"] += "; an exactly feasible design found by the exact rational master"
+                    info["status"] = "optimal" if info["bound"] >= al2.total_capacity else "stopped"
+                    return pl2, al2
+            elif v_max < v:
+                raise InfeasibleInstance(
+                    f"proved infeasible: at least {v} job servers are needed (exact) but memory holds at most {v_max}")
     if repair(problem, placement, allocation) is not None:
         return placement, allocation  # core.exact.finalize repairs it (fewest job servers added)
     left = deadline - time.perf_counter()
