@@ -611,6 +611,10 @@ def solve_colgen(
                 raise InfeasibleInstance(
                     f"proved infeasible: the exact integer master over every chain a design could use ({len(pool)} "
                     "chains, reduced-cost enumeration with the converged column-generation duals) has no solution")
+            if res.status == "optimal" and (mip_gap in (None, 0.0)) and inc["value"] is not None:
+                extra_bound["value"] = inc["value"]  # optimal over every column any design can use: proved
+            elif res.bound is not None and math.isfinite(res.bound):
+                extra_bound["value"] = math.ceil(res.bound - 1e-6)
         elif pool is not None and not pool:
             raise InfeasibleInstance("proved infeasible: no chain can carry a job server in any design "
                                      "(reduced-cost enumeration with the converged duals found none)")
