@@ -21,3 +21,14 @@ def test_highs_mip_start_inconsistent_result_is_not_trusted():
     sol = methods.run("milp", p, time_limit_s=20)
     assert check(p, sol.placement, sol.allocation).feasible
     assert sol.solver["status"] == "optimal" and sol.allocation.total_capacity == 2 == sol.solver["bound"]
+
+
+def test_no_incumbent_exact_master_proves_its_design():
+    """GBP-CR fails for every c here; the exact master over every chain any design can use found the
+    optimum (8) but the milp used to report it as `stopped` with bound 7."""
+    p = Problem(("s0", "s1", "s2", "s3"), np.array([4.8, 2.0, 2.3, 2.75]), np.array([0.228, 0.597, 0.507, 0.504]),
+                np.array([0.404, 0.503, 0.213, 0.271]), 3, 1.0, 0.25, 2.6988073409804776, 0.7, name="busy-97")
+    assert exact_brute_force(p) == 8
+    sol = methods.run("milp", p, time_limit_s=20)
+    assert check(p, sol.placement, sol.allocation).feasible
+    assert sol.solver["status"] == "optimal" and sol.allocation.total_capacity == 8 == sol.solver["bound"]
