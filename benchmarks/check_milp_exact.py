@@ -32,8 +32,11 @@ from tests.formulations.exact_bruteforce import exact_brute_force, fastest_chain
 KINDS = ("random", "busy", "slots", "tie", "near", "infeasible")
 
 
+MAX_J, MAX_L = 4, 3
+
+
 def instance(rng, kind: str, i: int) -> Problem | None:
-    J, L = int(rng.integers(2, 5)), int(rng.integers(2, 4))
+    J, L = int(rng.integers(2, MAX_J + 1)), int(rng.integers(2, MAX_L + 1))
     s_m, s_c = 1.0, float(rng.choice([0.1, 0.25, 0.2]))
     blocks = rng.integers(1, L + 1, J)
     if kind == "slots":  # exact decimal slot boundaries
@@ -86,7 +89,11 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--time-limit", type=float, default=20.0)
+    ap.add_argument("--max-servers", type=int, default=MAX_J, help="J is drawn from 2..this (5: slower oracle)")
+    ap.add_argument("--max-blocks", type=int, default=MAX_L, help="L is drawn from 2..this")
     a = ap.parse_args()
+    global MAX_J, MAX_L
+    MAX_J, MAX_L = a.max_servers, a.max_blocks
     rng = np.random.default_rng(a.seed)
     tally: dict = collections.defaultdict(collections.Counter)
     wrong = []
