@@ -85,14 +85,14 @@ def judge(p, limit):
 
 
 def main() -> None:
+    global MAX_J, MAX_L
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--time-limit", type=float, default=20.0)
-    ap.add_argument("--max-servers", type=int, default=MAX_J, help="J is drawn from 2..this (5: slower oracle)")
-    ap.add_argument("--max-blocks", type=int, default=MAX_L, help="L is drawn from 2..this")
+    ap.add_argument("--max-servers", type=int, default=4, help="J is drawn from 2..this (5: slower oracle)")
+    ap.add_argument("--max-blocks", type=int, default=3, help="L is drawn from 2..this")
     a = ap.parse_args()
-    global MAX_J, MAX_L
     MAX_J, MAX_L = a.max_servers, a.max_blocks
     rng = np.random.default_rng(a.seed)
     tally: dict = collections.defaultdict(collections.Counter)
