@@ -1,7 +1,10 @@
 """Typed exceptions. The CLI maps ``ChaincompError`` subclasses to a one-paragraph message.
 
 Exit codes: :class:`InvalidInstance` and :class:`UsageError` → 2 (user input);
-everything else → 1 (failure).
+:class:`InfeasibleInstance` → 2 (the instance admits no design: a proof, with the reason);
+:class:`NoDesignFound` → 3 (the budget ran out or the search stopped before any design was found —
+not a proof; the message gives the bound reached); :class:`RateTargetMissed` → 4 (a baseline's
+design was written but misses ν ≥ λ/ρ̄); everything else → 1 (failure).
 """
 
 
@@ -27,6 +30,19 @@ class InfeasibleInstance(ChaincompError):
     """The instance admits no solution; the message says why (e.g. memory hosts only 61 of 70 blocks)."""
 
     exit_code = 2
+
+
+class NoDesignFound(ChaincompError):
+    """No design within the budget (or before an interrupt). Not a proof of infeasibility: the message
+    says how far the search got (e.g. the lower bound reached)."""
+
+    exit_code = 3
+
+
+class RateTargetMissed(ChaincompError):
+    """A method (a baseline) emitted a design whose exact ν falls short of λ/ρ̄ (see core/exact.py)."""
+
+    exit_code = 4
 
 
 class SolverUnavailable(ChaincompError):

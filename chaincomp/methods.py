@@ -9,6 +9,7 @@ returns a :class:`~chaincomp.core.solution.Solution`.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
 from typing import Callable
@@ -33,11 +34,21 @@ class MethodInfo:
 
 
 def register(name: str, summary: str) -> Callable[[Callable], Callable]:
-    """Decorator: make ``func`` available as method ``name``."""
+    """Decorator: make ``func`` available as method ``name``.
+
+    The registered (and returned) function passes every Solution through
+    :func:`chaincomp.core.exact.finalize`: the design is re-checked in exact arithmetic and repaired,
+    flagged (``status: rate_target_missed``) or refused before anyone sees it (issue 10 item 1)."""
 
     def deco(func: Callable) -> Callable:
-        _REGISTRY[name] = MethodInfo(name, func, summary)
-        return func
+        @functools.wraps(func)
+        def checked(problem, *args, **kwargs):
+            from chaincomp.core.exact import finalize
+
+            return finalize(func(problem, *args, **kwargs))
+
+        _REGISTRY[name] = MethodInfo(name, checked, summary)
+        return checked
 
     return deco
 

@@ -210,6 +210,9 @@ def finish(record: dict[str, Any], start: float) -> dict[str, Any]:
     return record
 
 
+from chaincomp.errors import VerificationError as _VerificationError  # noqa: E402
+
+
 def execute_task(payload: dict[str, Any]) -> dict[str, Any]:
     """Run one task; always returns its record (see the module docstring)."""
     start = time.perf_counter()
@@ -240,6 +243,11 @@ def execute_task(payload: dict[str, Any]) -> dict[str, Any]:
             if any(k in payload["params"] for k in ("policy", "sim_jobs")):
                 record["simulation"] = _jsonable(simulate_solution(solution, payload["params"], payload["seed"]))
             record["status"] = "ok"
+    except _VerificationError as exc:  # the method's design failed core/exact.py's check: never emitted
+        record["status"] = "invalid"
+        record["solution"] = None
+        record["violations"] = [line.strip(" -") for line in str(exc).split(":", 1)[-1].split(";") if line.strip(" -")]
+        record["error"] = {"type": "VerificationError", "message": str(exc)}
     except MemoryError as exc:
         record["solution"] = None
         record["error"] = {"type": "MemoryError", "message": f"out of memory ({exc or 'allocation failed'}; see --memory-limit-gb)"}

@@ -13,8 +13,8 @@ from chaincomp.cli import common
 from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
 from chaincomp.cli.render import print_solution
-from chaincomp.core.verify import assert_valid
-from chaincomp.errors import UsageError
+from chaincomp.core.verify import assert_valid, verify_solution
+from chaincomp.errors import UsageError, VerificationError
 
 
 @app.command()
@@ -92,8 +92,13 @@ def solve(
             solution = info.func(problem, on_step=lambda i, n: bar.update(task, completed=i, total=n), **options)
     else:
         options["progress"] = show_progress
+        if method == "milp":
+            options["started_at"] = _command_started()  # --time-limit covers the whole command
         solution = info.func(problem, **options)
-    assert_valid(solution)
+    missed = solution.extra.get("status") == "rate_target_missed"
+    errors = [e for e in verify_solution(solution) if not (missed and e.startswith("rate:"))]
+    if errors:  # never emit a design the independent verifier rejects
+        raise VerificationError("solution failed verification:\n  - " + "\n  - ".join(errors))
     opt.log.debug("solved in %.3g s (wall, incl. tuning)", solution.provenance.get("wall_time_s") or float("nan"))
     exported = None
     if export == "petals":
@@ -106,12 +111,39 @@ def solve(
         data = json.loads(solution.to_json())
         data["export"] = {"petals": exported.to_dict()}
         common.emit_json(data, as_json, out)
+    if missed:
+        common.err_console.print(
+            f"[bold yellow]warning:[/] method {method!r} emitted a design that misses the rate target: "
+            f"{solution.extra['exact_check']['violations'][-1]} (exit code 4)", highlight=False, soft_wrap=True)
     if as_json:
+        if missed:
+            raise typer.Exit(4)
         return
     if exported is not None:
         for line in exported.lines():
             typer.echo(line)
+        if missed:
+            raise typer.Exit(4)
         return
     print_solution(common.console, solution, top)
     if out is not None:
         opt.note(f"wrote {out}")
+    if missed:
+        raise typer.Exit(4)
+
+
+def _command_started() -> float:
+    """``time.perf_counter()`` at the moment this process started (Linux /proc; else now)."""
+    import os
+    import time
+
+    now = time.perf_counter()
+    try:
+        with open("/proc/self/stat") as fh:
+            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as fh:
+            uptime = float(fh.read().split()[0])
+        age = uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+        return now - age if 0 <= age < 600 else now
+    except (OSError, ValueError, IndexError):
+        return now

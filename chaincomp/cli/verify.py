@@ -11,7 +11,7 @@ from chaincomp.cli import common
 from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
 from chaincomp.core.solution import Solution
-from chaincomp.core.verify import verify_solution
+from chaincomp.core.verify import verify_data
 
 
 @app.command()
@@ -20,7 +20,8 @@ def verify(
     as_json: opt.JsonOpt = False,
     out: opt.out("Also write the verification report JSON ({file, valid, violations}) to this file.") = None,
 ) -> None:
-    """Check ranges, the chain rule, per-server memory, every T_k, ν and the objective.
+    """Check every rule of the model (docs/verify.md): types and integrality, finite positive parameters,
+    ranges, the chain rule, memory (exact), every T_k, ν ≥ λ/ρ̄ (exact) and the stored metrics.
 
     Exit code 0 when valid, 1 when any violation is found (each is listed).
 
@@ -28,8 +29,15 @@ def verify(
       chaincomp verify design.json
       chaincomp verify design.json --out check.json
     """
-    solution = Solution.load(solution_file)
-    errors = verify_solution(solution)
+    import json
+
+    try:
+        data = json.loads(Path(solution_file).read_text())
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        Solution.load(solution_file)  # raises the documented InvalidInstance message
+        raise
+    errors = verify_data(data, source=str(solution_file))
+    solution = None if errors else Solution.from_dict(data, source=str(solution_file))
     report = {"file": str(solution_file), "valid": not errors, "violations": errors}
     common.emit_json(report, as_json, out)
     if as_json:

@@ -52,7 +52,8 @@ def solve(problem: Problem, method: str, seed: int = 0, cache_reservation: int |
     else:
         raise ValueError(f"unknown method {method!r}")
     if sol.allocation.chains:
-        errs = verify_solution(sol)
+        # a baseline's design may miss λ/ρ̄ (flagged rate_target_missed): it is compared as it is
+        errs = [e for e in verify_solution(sol) if not e.startswith("rate:")]
         if errs:
             raise VerificationError(f"{method}: solution failed verification: {errs}")
     return sol

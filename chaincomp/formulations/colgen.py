@@ -57,7 +57,7 @@ import numpy as np
 
 from chaincomp.core.allocation import Allocation
 from chaincomp.core.placement import Placement
-from chaincomp.errors import InfeasibleInstance
+from chaincomp.errors import InfeasibleInstance, SolverUnavailable
 from chaincomp.formulations.common import (
     GreedyStart,
     Segments,
@@ -69,7 +69,7 @@ from chaincomp.formulations.common import (
 )
 from chaincomp.formulations.pricing import Pricer
 from chaincomp.problem import Problem
-from chaincomp.solvers import MilpModel, SolveOptions, solve
+from chaincomp.solvers import MilpModel, SolveOptions, SolveResult, solve
 from chaincomp.solvers.base import STOP, ProgressDisplay
 
 BIG = 1e6
@@ -461,8 +461,9 @@ def solve_colgen(
         display.update(inc["value"], int_bound() if jobs else bound["lp"])
         # early termination (job servers): the restricted master's LP value z ≥ LP* and the bound ≤ LP*;
         # once ⌈bound⌉ = ⌈z⌉ further column generation cannot raise the integer bound
-        if jobs and early_stop and lp.art <= 1e-9 and bound["best"] is not None and b.exact_pricing \
-                and math.ceil(bound["lp"] - 1e-6) >= math.ceil(lp.z - 1e-6):
+        # (never while there is no incumbent: the integer phases must still look for a first design)
+        if jobs and early_stop and inc["value"] is not None and lp.art <= 1e-9 and bound["best"] is not None \
+                and b.exact_pricing and math.ceil(bound["lp"] - 1e-6) >= math.ceil(lp.z - 1e-6):
             bound["early"] = True
             return True
         return False
@@ -480,7 +481,7 @@ def solve_colgen(
     if jobs and converged and lp is not None and lp.art > 1e-7:
         display.close()
         raise InfeasibleInstance(
-            f"no placement and allocation reaches λ/ρ̄ = {problem.required_rate:.4g} job/s: even the LP relaxation of "
+            f"proved infeasible: no placement and allocation reaches λ/ρ̄ = {problem.required_rate:.4g} job/s: even the LP relaxation of "
             f"the exact model falls short (column generation converged with {lp.art:.4g} job/s missing)"
         )
     phases["colgen_s"] = time.perf_counter() - t0 - phases["greedy_s"]
@@ -513,7 +514,14 @@ def solve_colgen(
                                         fixed_segments=fixed_segments)
         opts = SolveOptions(time_limit_s=max(limit, 0.2), mip_gap=mip_gap if mip_gap is not None else 0.0,
                             threads=threads, seed=seed, progress=bool(progress), label=label)
-        res = solve(model, solver, opts)
+        try:
+            res = solve(model, solver, opts)
+        except SolverUnavailable as exc:
+            # e.g. Gurobi's size-limited licence refuses this integer master: keep the incumbent and the
+            # bound found so far, and say which part the solver could not take
+            phases.setdefault("solver_refused", []).append(f"{label}: {exc}")
+            return SolveResult("no_solution", None, None, None, 0.0, 0, model.num_rows, model.num_cols,
+                               model.num_integers, solver, "", message=str(exc))
         solver_version = res.solver_version
         size = {"rows": res.rows, "columns": res.columns, "integers": res.integers, "model": label}
         if res.has_solution:
@@ -580,6 +588,37 @@ def solve_colgen(
         exact_master_over(pool, delta, time.perf_counter() - te,
                           lambda before, mip_bound: min(before, math.ceil(mip_bound - 1e-6)))
 
+    # 4''. no design at all (job servers): every design has Σx ≤ X̄ (a job server holds L slots in all), so
+    # with the scaled duals every chain it uses has rc ≤ ⌊X̄⌋ − z'; if the exact master over all of them is
+    # infeasible, so is the instance (a proof, not a budget verdict)
+    if jobs and settled and inc["value"] is None and not STOP.requested and bound["best"] is not None \
+            and left() > 0.2:
+        bb = bound["best"]
+        v_max = math.floor(x_bar + 1e-9)
+        if math.ceil(bb.value - 1e-6) > v_max:
+            raise InfeasibleInstance(
+                f"proved infeasible: at least {math.ceil(bb.value - 1e-6)} job servers are needed (column-generation "
+                f"bound) but memory holds at most {v_max} (Σ_j max slots / L)")
+        te = time.perf_counter()
+        pool = pricer.enumerate(bb.pi, bb.piR, v_max - bb.value + 1e-6, enum_limit, deadline=deadline)
+        phases["enumeration_no_incumbent"] = {"columns": None if pool is None else len(pool),
+                                              "time_s": time.perf_counter() - te, "limit": enum_limit}
+        if pool is not None and pool and not STOP.requested and left() > 0.2:
+            res = run_master(pool, left() - 0.75, "exact master (any design)")
+            phases["exact_master_no_incumbent"] = {"status": res.status, "time_s": res.wall_time_s,
+                                                   "columns": len(pool)}
+            if res.status == "infeasible":
+                raise InfeasibleInstance(
+                    f"proved infeasible: the exact integer master over every chain a design could use ({len(pool)} "
+                    "chains, reduced-cost enumeration with the converged column-generation duals) has no solution")
+            if res.status == "optimal" and (mip_gap in (None, 0.0)) and inc["value"] is not None:
+                extra_bound["value"] = inc["value"]  # optimal over every column any design can use: proved
+            elif res.bound is not None and math.isfinite(res.bound):
+                extra_bound["value"] = math.ceil(res.bound - 1e-6)
+        elif pool is not None and not pool:
+            raise InfeasibleInstance("proved infeasible: no chain can carry a job server in any design "
+                                     "(reduced-cost enumeration with the converged duals found none)")
+
     # 4'. throughput: with converged duals (every simple chain has d_k = P_k − μ_k ≥ −RC_TOL),
     # Σ μ x ≤ Σ_j u_j − Σ_k d_k x_k for every design, so a design better than the incumbent V only uses
     # chains with d_k ≤ Σ u − V + RC_TOL·X̄: enumerate them; the integer master over them is exact
@@ -614,17 +653,22 @@ def solve_colgen(
         label = f"proved optimal (column-generation bound + {how}); incumbent from {inc['source']}"
         ib = inc["value"]
     else:
-        status = "interrupted" if interrupted else "time_limit"
+        # time_limit only when the budget ran out (the last phase needs > 1 s); else the search stopped
+        status = "interrupted" if interrupted else ("time_limit" if left() <= 1.0 else "stopped")
         parts = ["valid bound from column generation" + (
             "" if converged else " (stopped early: the rounded Lagrangian bound equals the rounded master LP)"
             if bound["early"] else " (Lagrangian bound, CG not converged)")]
         parts.append(f"incumbent from {inc['source']} (restricted: not proved optimal)")
         if exact_master:
             parts.append("exact master over enumerated columns not finished")
+        if phases.get("solver_refused"):
+            parts.append(f"{solver} could not take: " + " | ".join(phases["solver_refused"]))
+            if status == "time_limit" and left() > 1.0:
+                status = "stopped"
         label = "; ".join(parts)
     if inc["value"] is None:
-        status = "interrupted" if interrupted else "no_solution"
-    return ColgenResult(
+        status = "interrupted" if interrupted else ("no_solution" if left() <= 1.0 else "no_solution_stopped")
+    result = ColgenResult(
         objective=objective,
         placement=inc["placement"],
         allocation=inc["allocation"],
@@ -642,6 +686,9 @@ def solve_colgen(
         solver_name=solver,
         solver_version=solver_version,
     )
+    # for the exact near-tie check of the caller (formulations/exact_master.py): the converged duals
+    result.exact_context = {"segs": segs, "pricer": pricer, "best": bound["best"], "settled": settled}
+    return result
 
 
 def _dives(problem, segs, pricer, root: _Master, jobs, deadline, inc, better, run_master, done, max_dives=8):

@@ -88,13 +88,20 @@ class GreedyStart:
     candidates: list  # (c, placement, truncated allocation) of every feasible c
 
 
-def greedy_start(problem: Problem) -> GreedyStart | None:
-    """Best GBP-CR + GCA design over c = 1..c_max by job servers (ties: smaller c); None if none."""
+def greedy_start(problem: Problem, deadline: float | None = None) -> GreedyStart | None:
+    """Best GBP-CR + GCA design over c = 1..c_max by job servers (ties: smaller c); None if none.
+
+    ``deadline`` (a ``time.perf_counter()`` value): stop the sweep there, keeping the best so far
+    (``per_c`` then lacks the c's not tried)."""
+    import time
+
     best = None
     per_c: dict = {}
     cands = []
     cache: dict = {}
     for c in range(1, problem.max_cache_reservation + 1):
+        if deadline is not None and c > 1 and time.perf_counter() > deadline:
+            break
         g = gbp_cr(problem, c)
         if not g.feasible:
             per_c[c] = None

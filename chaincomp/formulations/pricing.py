@@ -381,6 +381,14 @@ class Pricer:
         self.depth = min(J, L) + 1
         self.width = max(int(self.bmax.sum()), 1)
         self._pi_key = None
+        # tiny instances run the kernels' pure-Python originals: no numba compilation on first use
+        # (chaincomp/core/jit.py; CHAINCOMP_JIT=always|never|auto)
+        from chaincomp.core.jit import pick, use_compiled
+
+        self.compiled = use_compiled(J * L * L)
+        for name, fn in (("_hop_prices", _hop_prices), ("_to_sink", _to_sink), ("_completion_hulls", _completion_hulls),
+                         ("_relaxed", _relaxed), ("_dfs", _dfs)):
+            setattr(self, name, pick(fn, self.compiled))
 
     # -- per-dual preparation -------------------------------------------------------------
     def prepare(self, pi: np.ndarray) -> None:
@@ -389,9 +397,9 @@ class Pricer:
         if key == self._pi_key:
             return
         self.pi = pi
-        self.price, self.seg = _hop_prices(pi, self.seg_index, self.lmax, self.bmax, self.J, self.L)
-        self.tmin, self.pmin = _to_sink(self.price, self.tau_c, self.tau_p, self.bmax, self.J, self.L)
-        self.qt, self.qp, self.qn = _completion_hulls(self.price, self.tau_c, self.tau_p, self.bmax, self.tmin,
+        self.price, self.seg = self._hop_prices(pi, self.seg_index, self.lmax, self.bmax, self.J, self.L)
+        self.tmin, self.pmin = self._to_sink(self.price, self.tau_c, self.tau_p, self.bmax, self.J, self.L)
+        self.qt, self.qp, self.qn = self._completion_hulls(self.price, self.tau_c, self.tau_p, self.bmax, self.tmin,
                                                       self.pmin, self.J, self.L, 256)
         self._pi_key = key
 
@@ -424,7 +432,7 @@ class Pricer:
     def shortest(self, pi: np.ndarray, theta: float):
         """(segment path, T, P) minimising θ·T + P over relaxed chains; None if no chain exists."""
         self.prepare(pi)
-        hj, he = _relaxed(self.price, self.tau_c, self.tau_p, self.bmax, float(theta), self.J, self.L)
+        hj, he = self._relaxed(self.price, self.tau_c, self.tau_p, self.bmax, float(theta), self.J, self.L)
         if hj.size == 0:
             return None
         return self.evaluate(self.hops_to_path(hj, he))
@@ -479,7 +487,7 @@ class Pricer:
         rj = np.zeros((cap, D + 1), np.int64)
         re = np.zeros((cap, D + 1), np.int64)
         while True:
-            code = _dfs(st, fst, E, T, P, HJ, used, cj, ce, clb, nch, pos, self.price, self.tau_c, self.tau_p,
+            code = self._dfs(st, fst, E, T, P, HJ, used, cj, ce, clb, nch, pos, self.price, self.tau_c, self.tau_p,
                         self.bmax, self.tmin, self.qt, self.qp, self.qn, float(const), float(w), mode, rv, rl, rj, re,
                         slice_work, self.J, self.L)
             if code != 0:

@@ -120,7 +120,10 @@ def gca(problem: Problem, placement: Placement) -> Allocation:
     last_all = placement.last_block
     order = used[np.lexsort((used, last_all[used]))]  # by last block, then server index
     slots = problem.residual_slots(placement.num_blocks)[order].astype(np.int64)
-    nodes, offsets, caps = _gca_kernel(
+    from chaincomp.core.jit import pick, use_compiled  # tiny: pure Python, no compilation (core/jit.py)
+
+    kernel = pick(_gca_kernel, use_compiled(int(order.size) * int(problem.num_blocks)))
+    nodes, offsets, caps = kernel(
         placement.first_block[order].astype(np.int64),
         last_all[order].astype(np.int64),
         np.ascontiguousarray(problem.tau_comm_s[order]),

@@ -34,7 +34,14 @@ def _import():
         import gurobipy
     except ImportError:
         raise SolverUnavailable(
-            "Gurobi is not installed (pip install gurobipy, or chaincomp[gurobi]); use --solver highs"
+            "Gurobi is not installed (pip install gurobipy, or the 'gurobi' extra of chaincomp); use --solver highs"
+        ) from None
+    try:  # the backend passes the constraint matrix as a scipy sparse matrix
+        import scipy.sparse  # noqa: F401
+    except ImportError:
+        raise SolverUnavailable(
+            "the Gurobi backend needs scipy, which is not installed (pip install scipy, or the 'gurobi' extra of chaincomp); "
+            "use --solver highs"
         ) from None
     return gurobipy
 
@@ -45,11 +52,13 @@ def version() -> str:
 
 
 def _too_large(model: MilpModel) -> SolverUnavailable:
-    return SolverUnavailable(
+    exc = SolverUnavailable(
         f"Gurobi's size-limited licence allows at most {SIZE_LIMIT} variables and {SIZE_LIMIT} constraints; "
         f"this model has {model.num_cols} variables and {model.num_rows} constraints. "
         "Use --solver highs, or install a full Gurobi licence."
     )
+    exc.size_limited = True  # the caller may keep what it found so far (see formulations/colgen.py)
+    return exc
 
 
 def solve(model: MilpModel, options: SolveOptions | None = None) -> SolveResult:

