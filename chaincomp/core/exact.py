@@ -387,12 +387,8 @@ def finalize(solution: "Solution") -> "Solution":
     solution.extra["exact_check"] = summary
     if res.rate_met:
         solution.metrics["job_servers"] = res.job_servers
-        lam = p.arrival_rate
-        if res.job_servers is not None and lam > 0:
-            solution.metrics["surrogate_response_time_s"] = res.job_servers / lam
     elif objective == "job-servers":
         solution.metrics["job_servers"] = None
-        solution.metrics["surrogate_response_time_s"] = None
         solution.extra["status"] = "rate_target_missed"
     if solution.solver is not None and solution.method == "milp" and objective == "job-servers":
         _settle_milp_status(solution, note)
