@@ -34,12 +34,13 @@ kernel's shortest distance, summed hop by hop exactly as Eq. 2 is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from chaincomp.core.allocation import Allocation, Chain
 from chaincomp.core.placement import Placement
-from chaincomp.heuristics.gca_kernel import gca_grouped
+from chaincomp.heuristics.gca_kernel import gca_on_placement
 from chaincomp.problem import Problem
 
 
@@ -69,6 +70,11 @@ class GCAResult:
         """ν = Σ_k μ_k c_k (Eq. 4), computed as :attr:`Allocation.service_rate` does."""
         return float(np.dot(self.rates, self.capacities)) if self.capacities.size else 0.0
 
+    @cached_property
+    def allocation(self) -> Allocation:
+        """:meth:`to_allocation`, built once."""
+        return self.to_allocation()
+
     def to_allocation(self) -> Allocation:
         """The :class:`Allocation` (Chain objects with the kernel's T_k; nothing recomputed)."""
         sv = self.servers.tolist()
@@ -80,35 +86,16 @@ class GCAResult:
 
 
 def gca_arrays(problem: Problem, placement: Placement) -> GCAResult:
-    """Run Algorithm 2 on ``placement``; the chains as flat arrays (:class:`GCAResult`)."""
-    used = placement.used
-    last_all = placement.last_block
-    order = used[np.lexsort((used, last_all[used]))]  # by last block, then server index
-    slots = problem.residual_slots(placement.num_blocks)[order].astype(np.int64)
-    last_sorted = last_all[order].astype(np.int64)
-    nodes, offsets, caps, times = gca_grouped(
-        placement.first_block[order].astype(np.int64),
-        last_sorted,
-        np.ascontiguousarray(problem.tau_comm_s[order]),
-        np.ascontiguousarray(problem.tau_comp_s[order]),
-        slots,
+    """Run Algorithm 2 on ``placement``; the chains as flat arrays (:class:`GCAResult`), fastest first."""
+    servers, blocks, offsets, caps, times = gca_on_placement(
+        placement.first_block,
+        placement.num_blocks,
+        problem.residual_slots(placement.num_blocks),
+        problem.tau_comm_s,
+        problem.tau_comp_s,
         int(problem.num_blocks),
     )
-    ends = last_sorted[nodes]
-    prev = np.empty_like(ends)
-    if ends.size:
-        prev[1:] = ends[:-1]
-        prev[offsets[:-1]] = 0  # every chain starts after the dummy source (e = 0)
-    blocks = ends - prev
-    # rounds come out in non-decreasing T (distances only grow); a stable sort keeps Allocation's order
-    k_order = np.argsort(times, kind="stable")
-    if not np.array_equal(k_order, np.arange(k_order.size)):
-        lengths = np.diff(offsets)[k_order]
-        idx = np.concatenate([np.arange(offsets[k], offsets[k + 1]) for k in k_order]) if k_order.size else k_order
-        nodes, blocks = nodes[idx], blocks[idx]
-        offsets = np.concatenate(([0], np.cumsum(lengths)))
-        caps, times = caps[k_order], times[k_order]
-    return GCAResult(order[nodes], blocks, offsets, caps, times)
+    return GCAResult(servers, blocks, offsets, caps, times)
 
 
 def gca(problem: Problem, placement: Placement) -> Allocation:

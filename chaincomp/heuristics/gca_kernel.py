@@ -51,28 +51,29 @@ def _lo_end(first_v, ev, Mv):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def _first_member(e, w, target, L, G, W, ptr, bend, ent_v, ent_w, sptr, send, src_v, src_w, M):  # pragma: no cover
-    """Smallest position u in group e with fl(dist_u + w) ≤ target (len(M) if none)."""
+def _first_member(g, w, target, ng, gval, G, W, ptr, bend, ent_v, ent_w, sptr, send, src_v, src_w, M):  # pragma: no cover
+    """Smallest position u in group g with fl(dist_u + w) ≤ target (len(M) if none)."""
     best = M.size
-    s = sptr[e]
-    while s < send[e]:
+    e = gval[g]
+    s = sptr[g]
+    while s < send[g]:
         if src_w[s] + w > target:
             break
         u = src_v[s]
         if M[u] >= e and u < best:
             best = u
         s += 1
-    for ep in range(1, e):
-        pid = ep * (L + 1) + e
-        if W[pid] == _INF or G[ep] == _INF:
+    for gp in range(g):
+        pid = gp * ng + g
+        if W[pid] == _INF or G[gp] == _INF:
             continue
-        g = G[ep]
-        if (g + W[pid]) + w > target:
+        x = G[gp]
+        if (x + W[pid]) + w > target:
             continue
         k = ptr[pid]
-        need = e - ep
+        need = e - gval[gp]
         while k < bend[pid]:
-            if (g + ent_w[k]) + w > target:
+            if (x + ent_w[k]) + w > target:
                 break
             u = ent_v[k]
             if M[u] >= need and u < best:
@@ -82,7 +83,7 @@ def _first_member(e, w, target, L, G, W, ptr, bend, ent_v, ent_w, sptr, send, sr
 
 
 @numba.njit(cache=True)
-def _dist(v, first, last, tau_c, tau_p, M, G):  # pragma: no cover - compiled
+def _dist(v, first, last, tau_c, tau_p, M, G, gval, gfirst):  # pragma: no cover - compiled
     """Server v's shortest distance, with the original kernel's expressions."""
     ev = last[v]
     tcv = tau_c[v]
@@ -90,10 +91,10 @@ def _dist(v, first, last, tau_c, tau_p, M, G):  # pragma: no cover - compiled
     d = _INF
     if first[v] == 1 and M[v] >= ev:
         d = tcv + tpv * ev
-    for ep in range(_lo_end(first[v], ev, M[v]), ev):
-        if G[ep] == _INF:
+    for gp in range(gfirst[_lo_end(first[v], ev, M[v])], gfirst[ev]):
+        if G[gp] == _INF:
             continue
-        cand = G[ep] + (tcv + tpv * (ev - ep))
+        cand = G[gp] + (tcv + tpv * (ev - gval[gp]))
         if cand < d:
             d = cand
     return d
@@ -115,17 +116,42 @@ def gca_grouped(first, last, tau_c, tau_p, slots, L):  # pragma: no cover - comp
 
     Returns (flat path positions, offsets, capacities, service times T_k); chain k is
     ``nodes[offsets[k]:offsets[k+1]]`` and T_k its distance, summed hop by hop as Eq. 2 is.
+    Groups are the distinct last blocks present (``gval``, ascending); ``gfirst[e]`` is the first
+    group whose last block is ≥ e.
     """
     n = first.size
     M = slots.copy()
-    L1 = L + 1
-    npairs = L1 * L1
-    # ---- weight lists per (e', e) pair, sorted by weight -------------------------------------
+    ng = 0
+    for v in range(n):
+        if v == 0 or last[v] != last[v - 1]:
+            ng += 1
+    gval = np.empty(ng, dtype=np.int64)
+    gstart = np.empty(ng + 1, dtype=np.int64)
+    g = -1
+    for v in range(n):
+        if v == 0 or last[v] != last[v - 1]:
+            g += 1
+            gval[g] = last[v]
+            gstart[g] = v
+    gstart[ng] = n
+    gfirst = np.zeros(L + 2, dtype=np.int64)
+    g = 0
+    for e in range(L + 2):
+        while g < ng and gval[g] < e:
+            g += 1
+        gfirst[e] = g
+    gof = np.empty(n, dtype=np.int64)
+    for g in range(ng):
+        for v in range(gstart[g], gstart[g + 1]):
+            gof[v] = g
+    npairs = ng * ng
+    # ---- weight lists per (group', group) pair, sorted by weight -----------------------------
     bstart = np.zeros(npairs + 1, dtype=np.int64)
     for v in range(n):
         ev = last[v]
-        for ep in range(_lo_end(first[v], ev, M[v]), ev):
-            bstart[ep * L1 + ev + 1] += 1
+        g = gof[v]
+        for gp in range(gfirst[_lo_end(first[v], ev, M[v])], g):
+            bstart[gp * ng + g + 1] += 1
     for i in range(npairs):
         bstart[i + 1] += bstart[i]
     total = bstart[npairs]
@@ -134,13 +160,14 @@ def gca_grouped(first, last, tau_c, tau_p, slots, L):  # pragma: no cover - comp
     fill = bstart[:npairs].copy()
     for v in range(n):
         ev = last[v]
+        g = gof[v]
         tcv = tau_c[v]
         tpv = tau_p[v]
-        for ep in range(_lo_end(first[v], ev, M[v]), ev):
-            pid = ep * L1 + ev
+        for gp in range(gfirst[_lo_end(first[v], ev, M[v])], g):
+            pid = gp * ng + g
             k = fill[pid]
             ent_v[k] = v
-            ent_w[k] = tcv + tpv * (ev - ep)
+            ent_w[k] = tcv + tpv * (ev - gval[gp])
             fill[pid] = k + 1
     ptr = bstart[:npairs].copy()
     bend = bstart[1:].copy()
@@ -155,67 +182,65 @@ def gca_grouped(first, last, tau_c, tau_p, slots, L):  # pragma: no cover - comp
         if b > a:
             W[pid] = ent_w[a]
     # ---- source lists per group ----------------------------------------------------------------
-    send = np.zeros(L + 2, dtype=np.int64)
+    send = np.zeros(ng + 1, dtype=np.int64)
     for v in range(n):
         if first[v] == 1 and M[v] >= last[v]:
-            send[last[v]] += 1
-    sptr = np.zeros(L + 2, dtype=np.int64)
-    for e in range(1, L + 2):
-        sptr[e] = sptr[e - 1] + send[e - 1]
-    for e in range(L + 2):
-        send[e] += sptr[e]
-    src_v = np.empty(send[L + 1], dtype=np.int64)
-    src_w = np.empty(send[L + 1])
+            send[gof[v] + 1] += 1
+    for g in range(ng):
+        send[g + 1] += send[g]
+    sptr = send[:ng].copy()
+    src_v = np.empty(send[ng], dtype=np.int64)
+    src_w = np.empty(send[ng])
     sfill = sptr.copy()
     for v in range(n):
         ev = last[v]
         if first[v] == 1 and M[v] >= ev:
-            k = sfill[ev]
+            k = sfill[gof[v]]
             src_v[k] = v
             src_w[k] = tau_c[v] + tau_p[v] * ev
-            sfill[ev] = k + 1
-    S = np.full(L + 2, _INF)
-    for e in range(1, L + 1):
-        a = sptr[e]
-        b = send[e]
+            sfill[gof[v]] = k + 1
+    send = send[1:].copy()
+    S = np.full(ng, _INF)
+    for g in range(ng):
+        a = sptr[g]
+        b = send[g]
         if b - a > 1:
             o = np.argsort(src_w[a:b])
             src_v[a:b] = src_v[a:b][o]
             src_w[a:b] = src_w[a:b][o]
         if b > a:
-            S[e] = src_w[a]
+            S[g] = src_w[a]
 
-    G = np.full(L + 2, _INF)
+    G = np.full(ng, _INF)
     path = np.empty(L + 1, dtype=np.int64)
-    pathd = np.empty(L + 1)
     cap_rounds = 64
     out_nodes = np.empty(cap_rounds * 4, dtype=np.int64)
     out_off = np.zeros(cap_rounds + 1, dtype=np.int64)
     out_cap = np.empty(cap_rounds, dtype=np.int64)
     out_t = np.empty(cap_rounds)
     rounds = 0
-    emin = 1
-    while L >= 1:
+    gend = ng - 1  # chains end in the group of last block L, if there is one
+    gmin = 0
+    while ng > 0 and gval[gend] == L:
         # ---- group DP from the first group that changed ----------------------------------------
-        for e in range(emin, L + 1):
-            g = S[e]
-            for ep in range(1, e):
-                wv = W[ep * L1 + e]
-                if wv == _INF or G[ep] == _INF:
+        for g in range(gmin, ng):
+            best = S[g]
+            for gp in range(g):
+                wv = W[gp * ng + g]
+                if wv == _INF or G[gp] == _INF:
                     continue
-                cand = G[ep] + wv
-                if cand < g:
-                    g = cand
-            G[e] = g
-        if G[L] == _INF:
+                cand = G[gp] + wv
+                if cand < best:
+                    best = cand
+            G[g] = best
+        if G[gend] == _INF:
             break
         # ---- the chain, exactly as the original kernel's predecessor pointers give it -----------
-        v = _first_member(L, 0.0, G[L], L, G, W, ptr, bend, ent_v, ent_w, sptr, send, src_v, src_w, M)
-        dv = G[L]
+        v = _first_member(gend, 0.0, G[gend], ng, gval, G, W, ptr, bend, ent_v, ent_w, sptr, send, src_v, src_w, M)
+        dv = G[gend]
         hops = 0
         while True:
             path[hops] = v
-            pathd[hops] = dv
             hops += 1
             ev = last[v]
             tcv = tau_c[v]
@@ -223,15 +248,15 @@ def gca_grouped(first, last, tau_c, tau_p, slots, L):  # pragma: no cover - comp
             if first[v] == 1 and M[v] >= ev and tcv + tpv * ev == dv:
                 break
             u = -1
-            for ep in range(_lo_end(first[v], ev, M[v]), ev):
-                if G[ep] == _INF:
+            for gp in range(gfirst[_lo_end(first[v], ev, M[v])], gof[v]):
+                if G[gp] == _INF:
                     continue
-                w = tcv + tpv * (ev - ep)
-                if G[ep] + w == dv:
-                    u = _first_member(ep, w, dv, L, G, W, ptr, bend, ent_v, ent_w, sptr, send, src_v, src_w, M)
+                w = tcv + tpv * (ev - gval[gp])
+                if G[gp] + w == dv:
+                    u = _first_member(gp, w, dv, ng, gval, G, W, ptr, bend, ent_v, ent_w, sptr, send, src_v, src_w, M)
                     break
             v = u
-            dv = _dist(v, first, last, tau_c, tau_p, M, G)
+            dv = _dist(v, first, last, tau_c, tau_p, M, G, gval, gfirst)
         # path holds end → start; capacity and slot deduction (Alg. 2)
         cap = np.int64(1) << 62
         for h in range(hops):
@@ -248,33 +273,80 @@ def gca_grouped(first, last, tau_c, tau_p, slots, L):  # pragma: no cover - comp
         start = out_off[rounds]
         if start + hops > out_nodes.size:
             out_nodes = np.concatenate((out_nodes, np.empty(max(out_nodes.size, hops), dtype=np.int64)))
-        out_t[rounds] = G[L]
-        emin = L + 1
+        out_t[rounds] = G[gend]
+        gmin = ng
         for h in range(hops):
             v = path[h]
             ev = last[v]
+            g = gof[v]
             m_uv = ev - (0 if h == hops - 1 else last[path[h + 1]])
             lo_old = _lo_end(first[v], ev, M[v])
             src_old = first[v] == 1 and M[v] >= ev
             M[v] -= m_uv * cap
             lo_new = _lo_end(first[v], ev, M[v])
-            for ep in range(lo_old, min(lo_new, ev)):
-                pid = ep * L1 + ev
+            for gp in range(gfirst[lo_old], gfirst[min(lo_new, ev)]):
+                pid = gp * ng + g
                 if ptr[pid] < bend[pid] and ent_v[ptr[pid]] == v:
-                    _advance(pid, ev - ep, ptr, bend, ent_v, ent_w, M, W)
-                    if ev < emin:
-                        emin = ev
+                    _advance(pid, ev - gval[gp], ptr, bend, ent_v, ent_w, M, W)
+                    if g < gmin:
+                        gmin = g
             if src_old and M[v] < ev:
-                s = sptr[ev]
-                while s < send[ev] and M[src_v[s]] < ev:
+                s = sptr[g]
+                while s < send[g] and M[src_v[s]] < ev:
                     s += 1
-                if s != sptr[ev]:
-                    sptr[ev] = s
-                    S[ev] = src_w[s] if s < send[ev] else _INF
-                    if ev < emin:
-                        emin = ev
+                if s != sptr[g]:
+                    sptr[g] = s
+                    S[g] = src_w[s] if s < send[g] else _INF
+                    if g < gmin:
+                        gmin = g
             out_nodes[start + hops - 1 - h] = v
         out_off[rounds + 1] = start + hops
         out_cap[rounds] = cap
         rounds += 1
     return out_nodes[: out_off[rounds]], out_off[: rounds + 1], out_cap[:rounds], out_t[:rounds]
+
+
+@numba.njit(cache=True)
+def gca_on_placement(first_block, num_blocks, slots, tau_c, tau_p, L):  # pragma: no cover - compiled
+    """Sort the used servers by (last block, index) — a stable counting sort — run
+    :func:`gca_grouped` and map its output back to server indices.
+
+    Returns (servers, blocks per hop, offsets, capacities, T_k) for chains in the order found,
+    which is non-decreasing in T_k (distances only grow as edges are removed).
+    """
+    J = first_block.size
+    count = np.zeros(L + 2, dtype=np.int64)
+    for j in range(J):
+        if num_blocks[j] > 0:
+            count[first_block[j] + num_blocks[j] - 1 + 1] += 1
+    for e in range(L + 1):
+        count[e + 1] += count[e]
+    n = count[L + 1]
+    order = np.empty(n, dtype=np.int64)
+    for j in range(J):
+        if num_blocks[j] > 0:
+            e = first_block[j] + num_blocks[j] - 1
+            order[count[e]] = j
+            count[e] += 1
+    first = np.empty(n, dtype=np.int64)
+    last = np.empty(n, dtype=np.int64)
+    tc = np.empty(n)
+    tp = np.empty(n)
+    sl = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        j = order[i]
+        first[i] = first_block[j]
+        last[i] = first_block[j] + num_blocks[j] - 1
+        tc[i] = tau_c[j]
+        tp[i] = tau_p[j]
+        sl[i] = slots[j]
+    nodes, offsets, caps, times = gca_grouped(first, last, tc, tp, sl, L)
+    servers = np.empty(nodes.size, dtype=np.int64)
+    blocks = np.empty(nodes.size, dtype=np.int64)
+    for k in range(caps.size):
+        prev = 0
+        for h in range(offsets[k], offsets[k + 1]):
+            servers[h] = order[nodes[h]]
+            blocks[h] = last[nodes[h]] - prev
+            prev = last[nodes[h]]
+    return servers, blocks, offsets, caps, times
