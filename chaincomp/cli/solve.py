@@ -35,6 +35,7 @@ def solve(
     seed: Annotated[int, typer.Option("--seed", help="Seed for every random choice.")] = 0,
     export: Annotated[Optional[str], typer.Option("--export", help="'petals': print one PETALS server command per server.")] = None,
     top: Annotated[int, typer.Option("--top", help="How many of the best c's to show.")] = 5,
+    show_all: Annotated[bool, typer.Option("--all", help="List every server in the placement map (also those hosting no block) and every chain.")] = False,
     list_methods: Annotated[bool, typer.Option("--list-methods", help="List the available methods and exit.")] = False,
     as_json: common.JsonOpt = False,
     out: common.OutOpt = None,
@@ -74,13 +75,14 @@ def solve(
         options["progress"] = show_progress
         solution = info.func(problem, **options)
     assert_valid(solution)
-    common.emit_json(solution.to_json(), as_json, out)
+    if as_json or out is not None:
+        common.emit_json(solution.to_json(), as_json, out)
     if as_json:
         return
     if export == "petals":
         for line in petals_commands(solution):
             typer.echo(line)
         return
-    print_solution(common.console, solution, top)
+    print_solution(common.console, solution, top, show_all=show_all)
     if out is not None:
         common.console.print(f"wrote {out}")

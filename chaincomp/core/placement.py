@@ -71,11 +71,8 @@ class Placement:
 
     def to_records(self, problem: Problem) -> list[dict]:
         """JSON records: {server, first_block (1-based or null), num_blocks}."""
+        first, count = self.first_block.tolist(), self.num_blocks.tolist()
         return [
-            {
-                "server": problem.server_ids[j],
-                "first_block": int(self.first_block[j]) if self.num_blocks[j] > 0 else None,
-                "num_blocks": int(self.num_blocks[j]),
-            }
-            for j in range(problem.num_servers)
+            {"server": sid, "first_block": a if m > 0 else None, "num_blocks": m}
+            for sid, a, m in zip(problem.server_ids, first, count)
         ]

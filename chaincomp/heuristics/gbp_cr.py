@@ -116,27 +116,35 @@ def gbp_cr(problem: Problem, c: int, order_cache: dict | None = None) -> GreedyP
     m_c = problem.blocks_at_reservation(c)
     key = m_c.tobytes() if order_cache is not None else None
     hit = order_cache.get(key) if key is not None else None
-    if hit is None:
-        hit = _amortized_order(m_c, problem.tau_comm_s, problem.tau_comp_s)
-        if key is not None:
-            order_cache[key] = hit
-    order, t_c = hit
+    order, t_c = hit if hit is not None else (_NO_ORDER, _NO_TIMES)
     target = problem.arrival_rate / (problem.target_load * c)
-    first, count, chains, nu, ok = _chain_cut_kernel(order, m_c, t_c, int(problem.num_blocks), float(target))
+    order, t_c, first, count, chains, nu, ok = _gbp_cr_kernel(
+        m_c, problem.tau_comm_s, problem.tau_comp_s, int(problem.num_blocks), float(target), order, t_c
+    )
+    if key is not None and hit is None:
+        order_cache[key] = (order, t_c)
     return _greedy_placement(problem, c, m_c, first, count, chains, nu, ok)
 
 
+_NO_ORDER = np.zeros(0, dtype=np.int64)
+_NO_TIMES = np.zeros(0)
+
+
 @numba.njit(cache=True)
-def _amortized_order(m, tau_c, tau_p):  # pragma: no cover - compiled
-    """t_j(c) and the stable order of increasing t̃_j(c) (Eq. 8, ∞ where m = 0) — the same
-    arithmetic as :func:`amortized_times` and ``np.argsort(kind="stable")``."""
+def _gbp_cr_kernel(m, tau_c, tau_p, L, target, order, t):  # pragma: no cover - compiled
+    """Alg. 1 for one c: unless given (``order.size == m.size``), t_j(c) and the stable order of
+    increasing t̃_j(c) (Eq. 8, ∞ where m = 0) — the same arithmetic as :func:`amortized_times`
+    and ``np.argsort(kind="stable")`` — then the chain cut. Returns (order, t, first, count, K, rate, ok)."""
     J = m.size
-    amortized = np.empty(J)
-    t = np.empty(J)
-    for j in range(J):
-        t[j] = tau_c[j] + tau_p[j] * m[j]
-        amortized[j] = t[j] / m[j] if m[j] > 0 else np.inf
-    return np.argsort(amortized, kind="mergesort"), t
+    if order.size != J:
+        amortized = np.empty(J)
+        t = np.empty(J)
+        for j in range(J):
+            t[j] = tau_c[j] + tau_p[j] * m[j]
+            amortized[j] = t[j] / m[j] if m[j] > 0 else np.inf
+        order = np.argsort(amortized, kind="mergesort")
+    first, count, chains, nu, ok = _chain_cut_kernel(order, m, t, L, target)
+    return order, t, first, count, chains, nu, ok
 
 
 def chain_cut(
