@@ -94,7 +94,7 @@ def chains_table(solution: Solution, limit: int | None = CHAIN_ROWS) -> Table:
         table.add_column(col, justify=just)
     for k, (ch, c) in enumerate(zip(chains, solution.allocation.capacities)):
         if limit is not None and k == limit:
-            table.add_row("…", f"{len(chains) - limit} more chains (--all lists them, --json has all)", "", "", "")
+            table.add_row("…", f"{len(chains) - limit} more (--all, --json)", "", "", "")
             break
         table.add_row(
             str(k + 1),
