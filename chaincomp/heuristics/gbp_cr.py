@@ -113,7 +113,19 @@ def gbp_cr(problem: Problem, c: int, order_cache: dict | None = None) -> GreedyP
     """
     if c < 1:
         raise ValueError("cache reservation c must be ≥ 1")
-    m_c = problem.blocks_at_reservation(c)
+    return _gbp_cr_with_blocks(problem, c, problem.blocks_at_reservation(c), order_cache)
+
+
+def blocks_for_reservations(problem: Problem, reservations) -> np.ndarray:
+    """m_j(c) for several c at once (row i: c = reservations[i]); the same arithmetic as
+    :meth:`Problem.blocks_at_reservation`, so every row equals it exactly."""
+    cs = np.asarray(list(reservations), dtype=np.int64)
+    denom = problem.block_size_gb + problem.cache_size_gb * cs.astype(float)
+    return np.minimum(safe_floor(problem.memory_gb[None, :] / denom[:, None]), problem.num_blocks)
+
+
+def _gbp_cr_with_blocks(problem: Problem, c: int, m_c: np.ndarray, order_cache: dict | None) -> GreedyPlacement:
+    """:func:`gbp_cr` with m(c) given (``m_c`` must be ``problem.blocks_at_reservation(c)``)."""
     key = m_c.tobytes() if order_cache is not None else None
     hit = order_cache.get(key) if key is not None else None
     order, t_c = hit if hit is not None else (_NO_ORDER, _NO_TIMES)
@@ -174,7 +186,7 @@ def chain_cut(
 def _greedy_placement(problem, c, m_c, first, count, chains, nu, ok) -> GreedyPlacement:
     L = problem.num_blocks
     if ok:
-        return GreedyPlacement(c, Placement(first, count), int(chains), float(nu), True)
+        return GreedyPlacement(c, Placement.from_owned_arrays(first, count), int(chains), float(nu), True)
     hosted = int(m_c.sum())
     if chains == 0:
         reason = (
@@ -198,8 +210,13 @@ class MemoryBoundPlacement(GreedyPlacement):
     """
 
     def __init__(self, problem: Problem, c: int, hosted: int):
-        self.__dict__.update(cache_reservation=c, num_chains=0, group_rate=0.0, feasible=False,
-                             reason=memory_bound_reason(problem, c, hosted), _problem=problem)
+        d = self.__dict__
+        d["cache_reservation"] = c
+        d["num_chains"] = 0
+        d["group_rate"] = 0.0
+        d["feasible"] = False
+        d["reason"] = memory_bound_reason(problem, c, hosted)
+        d["_problem"] = problem
 
     @property
     def placement(self) -> Placement:  # type: ignore[override]

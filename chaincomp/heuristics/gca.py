@@ -60,12 +60,12 @@ class GCAResult:
     def num_chains(self) -> int:
         return int(self.capacities.size)
 
-    @property
+    @cached_property
     def rates(self) -> np.ndarray:
         """μ_k = 1/T_k."""
         return 1.0 / self.service_times
 
-    @property
+    @cached_property
     def service_rate(self) -> float:
         """ν = Σ_k μ_k c_k (Eq. 4), computed as :attr:`Allocation.service_rate` does."""
         return float(np.dot(self.rates, self.capacities)) if self.capacities.size else 0.0

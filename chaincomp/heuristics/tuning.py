@@ -25,10 +25,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
+
 from chaincomp.analysis.bounds import jffc_bounds
 from chaincomp.core.allocation import Allocation
 from chaincomp.errors import InfeasibleInstance, UsageError
-from chaincomp.heuristics.gbp_cr import GreedyPlacement, MemoryBoundPlacement, gbp_cr, hosted_blocks
+from chaincomp.heuristics.gbp_cr import (
+    GreedyPlacement,
+    MemoryBoundPlacement,
+    _gbp_cr_with_blocks,
+    blocks_for_reservations,
+    gbp_cr,
+    hosted_blocks,
+)
 from chaincomp.heuristics.gca import GCAResult, gca_arrays
 from chaincomp.problem import Problem
 
@@ -68,6 +77,32 @@ class Candidate:
         }
 
 
+class MemoryBoundCandidate(Candidate):
+    """A c with Σ_j m_j(c) < L: infeasible without running GBP-CR (no chain can form). Its GBP-CR
+    record (:class:`MemoryBoundPlacement`) and reason are built only when read."""
+
+    def __init__(self, problem: Problem, c: int, hosted: int):
+        self.cache_reservation = c
+        self.result = None
+        self.scores = {}
+        self._args = (problem, hosted)
+
+    @property
+    def feasible(self) -> bool:
+        return False
+
+    @property
+    def greedy(self) -> MemoryBoundPlacement:  # type: ignore[override]
+        g = self.__dict__.get("_greedy")
+        if g is None:
+            g = self.__dict__["_greedy"] = MemoryBoundPlacement(self._args[0], self.cache_reservation, self._args[1])
+        return g
+
+    @property
+    def reason(self) -> str:  # type: ignore[override]
+        return self.greedy.reason
+
+
 @dataclass
 class TuningResult:
     score: str
@@ -87,9 +122,12 @@ def evaluate_reservation(
     gca_cache: dict | None = None,
     sim_score: Callable[[Problem, Allocation], float] | None = None,
     order_cache: dict | None = None,
+    blocks: np.ndarray | None = None,
 ) -> Candidate:
-    """GBP-CR → GCA → scores for one c. Infeasible c's come back with ``reason`` set."""
-    greedy = gbp_cr(problem, c, order_cache)
+    """GBP-CR → GCA → scores for one c. Infeasible c's come back with ``reason`` set.
+
+    ``blocks``: m_j(c) if the caller already has it (from :func:`blocks_for_reservations`)."""
+    greedy = gbp_cr(problem, c, order_cache) if blocks is None else _gbp_cr_with_blocks(problem, c, blocks, order_cache)
     if not greedy.feasible:
         return Candidate(c, greedy, None, greedy.reason)
     placement = greedy.placement
@@ -145,12 +183,14 @@ def tune(
     candidates = []
     hosted = hosted_blocks(problem, reservations).tolist() if reservations else []
     L = problem.num_blocks
+    head = [c for c, h in zip(reservations, hosted) if h >= L]
+    # m_j(c) of the c's to evaluate in one vectorized step while the (c × J) block stays small
+    blocks = dict(zip(head, blocks_for_reservations(problem, head))) if head and len(head) * problem.num_servers <= 2_000_000 else {}
     for i, c in enumerate(reservations):
         if hosted[i] < L:  # no chain can form (and, Σ m_j(c) being non-increasing, none at larger c)
-            bound = MemoryBoundPlacement(problem, c, hosted[i])
-            candidates.append(Candidate(c, bound, None, bound.reason))
+            candidates.append(MemoryBoundCandidate(problem, c, hosted[i]))
         else:
-            candidates.append(evaluate_reservation(problem, c, score, cache, sim_score, order_cache))
+            candidates.append(evaluate_reservation(problem, c, score, cache, sim_score, order_cache, blocks.get(c)))
         if on_step is not None:
             on_step(i + 1, len(reservations))
     feasible = [cand for cand in candidates if cand.feasible]

@@ -116,3 +116,15 @@ def test_candidate_allocation_is_built_from_the_kernel_arrays():
     assert [(ch.servers, ch.blocks, ch.service_time_s) for ch in alloc.chains] == [(ch.servers, ch.blocks, ch.service_time_s) for ch in ref.chains]
     assert alloc.capacities == ref.capacities
     assert best.allocation is alloc  # built once
+
+
+def test_vectorized_blocks_equal_eq6_per_c():
+    from benchmarks.bench_pipeline import bloom_instance
+    from chaincomp.heuristics.gbp_cr import blocks_for_reservations, hosted_blocks
+
+    for p in (bloom_instance(50, seed=1), bloom_like(J=40, seed=9)):
+        cs = list(range(1, p.max_cache_reservation + 1))
+        rows = blocks_for_reservations(p, cs)
+        for c, row in zip(cs, rows):
+            assert np.array_equal(row, p.blocks_at_reservation(c))
+        assert hosted_blocks(p, cs).tolist() == [int(p.blocks_at_reservation(c).sum()) for c in cs]
