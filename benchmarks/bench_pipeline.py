@@ -74,10 +74,12 @@ def timed_cpu(fn, repeats: int) -> tuple[float, float, object]:
     """(median wall s, median CPU s, last result)."""
     walls, cpus, out = [], [], None
     for _ in range(repeats):
+        out = None  # free the previous result before the next run (peak memory of one run)
         t, c = time.perf_counter(), time.process_time()
         out = fn()
         cpus.append(time.process_time() - c)
         walls.append(time.perf_counter() - t)
+    timed_cpu.last_min = (min(walls), min(cpus))
     return statistics.median(walls), statistics.median(cpus), out
 
 
@@ -103,6 +105,8 @@ def scale_one(J: int, repeats: int, ref_timeout: float) -> dict:
         "repeats": repeats,
         "sweep_wall_s": wall,
         "sweep_cpu_s": cpu,
+        "sweep_wall_min_s": timed_cpu.last_min[0],
+        "sweep_cpu_min_s": timed_cpu.last_min[1],
         "peak_rss_above_baseline_mib": max(0.0, _peak_rss_mib() - base),
         "baseline_rss_mib": base,
         "feasible_c": sum(c.feasible for c in res.candidates),
@@ -130,12 +134,12 @@ def _child(args: list[str], timeout: float | None) -> dict | None:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run_scale(sizes: list[int], repeats: int, ref_timeout: float, out_json: str | None) -> None:
+def run_scale(sizes: list[int], repeats: int, ref_timeout: float, out_json: str | None, reference: bool = True) -> None:
     print(f"BLOOM regime, λ = 0.05·J; one fresh process per J; sweep = tune(problem, 'lower') over c = 1..351; "
           f"medians of {repeats} (fewer above J = 20 000); naive reference (tests/reference.py) killed after {ref_timeout:.0f} s")
-    print(f"{'J':>7} {'wall (s)':>9} {'CPU (s)':>8} {'peak RSS +MiB':>13} {'exp. (CPU)':>10} {'feasible c':>10} {'c*':>4} {'chains':>7}   naive reference")
+    print(f"{'J':>7} {'wall (s)':>9} {'CPU (s)':>8} {'CPU min':>8} {'peak RSS +MiB':>13} {'exp. (CPU)':>10} {'feasible c':>10} {'c*':>4} {'chains':>7}   naive reference")
     rows = []
-    ref_alive = True
+    ref_alive = reference
     for J in sizes:
         reps = repeats if J <= 20000 else max(1, min(repeats, 2))
         row = _child(["--scale-one", str(J), "--repeats", str(reps)], None)
@@ -153,9 +157,11 @@ def run_scale(sizes: list[int], repeats: int, ref_timeout: float, out_json: str 
             ref_txt = f"{ref['reference_cpu_s']:.1f} s CPU → {ref['reference_cpu_s'] / row['sweep_cpu_s']:.0f}×"
         elif attempted:
             ref_txt = f"did not finish in {ref_timeout:.0f} s"
+        elif not reference:
+            ref_txt = "skipped (--skip-reference)"
         else:
             ref_txt = "not run (a smaller J did not finish)"
-        print(f"{J:>7} {row['sweep_wall_s']:>9.3f} {row['sweep_cpu_s']:>8.3f} {row['peak_rss_above_baseline_mib']:>13.1f} {exp:>10} "
+        print(f"{J:>7} {row['sweep_wall_s']:>9.3f} {row['sweep_cpu_s']:>8.3f} {row['sweep_cpu_min_s']:>8.3f} {row['peak_rss_above_baseline_mib']:>13.1f} {exp:>10} "
               f"{row['feasible_c']:>10} {row['best_c']:>4} {row['chains_at_best']:>7}   {ref_txt}", flush=True)
         rows.append(row)
     if len(rows) >= 2:
@@ -199,6 +205,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=str, default="1000,2000,5000,10000,20000,50000,100000", help="--scale: the J's")
     ap.add_argument("--ref-timeout", type=float, default=300.0, help="--scale: seconds before the naive reference is abandoned")
     ap.add_argument("--json-out", type=str, default=None, help="--scale: also write the rows as JSON")
+    ap.add_argument("--skip-reference", action="store_true", help="--scale: do not run the naive reference")
     ap.add_argument("--scale-one", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--reference-one", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -209,7 +216,8 @@ def main() -> None:
         print(json.dumps(reference_one(args.reference_one)))
         return
     if args.scale:
-        run_scale([int(x) for x in args.sizes.split(",")], 3 if args.repeats == 5 else args.repeats, args.ref_timeout, args.json_out)
+        run_scale([int(x) for x in args.sizes.split(",")], 3 if args.repeats == 5 else args.repeats, args.ref_timeout, args.json_out,
+                  not args.skip_reference)
         return
     sizes = [20, 40] if args.quick else [20, 40, 100, 200, 400, 1000]
     repeats = 1 if args.quick else args.repeats

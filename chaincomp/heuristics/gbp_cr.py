@@ -108,8 +108,9 @@ def _chain_cut_kernel(order, m, t, L, target):  # pragma: no cover - compiled
 def gbp_cr(problem: Problem, c: int, order_cache: dict | None = None) -> GreedyPlacement:
     """Run Algorithm 1 for cache reservation ``c`` ≥ 1 and return the placement and K(c).
 
-    ``order_cache`` (a dict the caller keeps across c's) reuses t_j(c) and the sorted order for
-    c's with the same m(c) — consecutive c's often have it, and only the stopping target differs.
+    ``order_cache`` (a dict the caller keeps across c's) reuses t_j(c) and the sorted order of the
+    previous c when m(c) is the same — only the stopping target differs. m_j(c) is non-increasing in
+    c, so c's with equal m(c) are consecutive and one remembered entry suffices.
     """
     if c < 1:
         raise ValueError("cache reservation c must be ≥ 1")
@@ -126,15 +127,18 @@ def blocks_for_reservations(problem: Problem, reservations) -> np.ndarray:
 
 def _gbp_cr_with_blocks(problem: Problem, c: int, m_c: np.ndarray, order_cache: dict | None) -> GreedyPlacement:
     """:func:`gbp_cr` with m(c) given (``m_c`` must be ``problem.blocks_at_reservation(c)``)."""
-    key = m_c.tobytes() if order_cache is not None else None
-    hit = order_cache.get(key) if key is not None else None
+    hit = None
+    if order_cache is not None:
+        last = order_cache.get("last")  # m_j(c) is monotone in c: equal m's come in consecutive c's
+        if last is not None and np.array_equal(last[0], m_c):
+            hit = last[1:]
     order, t_c = hit if hit is not None else (_NO_ORDER, _NO_TIMES)
     target = problem.arrival_rate / (problem.target_load * c)
     order, t_c, first, count, chains, nu, ok = _gbp_cr_kernel(
         m_c, problem.tau_comm_s, problem.tau_comp_s, int(problem.num_blocks), float(target), order, t_c
     )
-    if key is not None and hit is None:
-        order_cache[key] = (order, t_c)
+    if order_cache is not None and hit is None:
+        order_cache["last"] = (m_c, order, t_c)
     return _greedy_placement(problem, c, m_c, first, count, chains, nu, ok)
 
 

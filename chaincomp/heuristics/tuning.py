@@ -22,7 +22,8 @@ candidates someone asks for (the chosen one, as a rule).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -131,21 +132,33 @@ def evaluate_reservation(
     if not greedy.feasible:
         return Candidate(c, greedy, None, greedy.reason)
     placement = greedy.placement
-    key = (placement.first_block.tobytes(), placement.num_blocks.tobytes())
-    cached = gca_cache.get(key) if gca_cache is not None else None
+    cached = None
+    if gca_cache is not None:
+        h = hashlib.blake2b(placement.first_block.tobytes(), digest_size=16)
+        h.update(placement.num_blocks.tobytes())
+        key = h.digest()  # 16 bytes, not 16·J: the cache lives through the sweep
+        cached = gca_cache.get(key)
+        if cached is not None and not (
+            np.array_equal(cached[0].first_block, placement.first_block)
+            and np.array_equal(cached[0].num_blocks, placement.num_blocks)
+        ):
+            cached = None  # a hash collision: never trust it, recompute (and do not cache)
+            key = None
+        elif cached is not None:
+            greedy = replace(greedy, placement=cached[0])  # identical placements share one copy
     if cached is None:
         result = gca_arrays(problem, placement)
-        cached = [result, None]  # GCA's chains and their Theorem-4 bounds (same chains, same λ → same bounds)
-        if gca_cache is not None:
+        cached = [placement, result, None]  # GCA's chains and their Theorem-4 bounds (same chains, same λ → same bounds)
+        if gca_cache is not None and key is not None:
             gca_cache[key] = cached
-    result = cached[0]
+    result = cached[1]
     nu = result.service_rate
     lam = problem.arrival_rate
     if lam >= nu:
         return Candidate(c, greedy, result, f"λ = {lam:.4g} ≥ ν = {nu:.4g} of the GCA chains at c = {c}")
-    if cached[1] is None:
-        cached[1] = jffc_bounds(lam, result.rates, result.capacities)
-    bounds = cached[1]
+    if cached[2] is None:
+        cached[2] = jffc_bounds(lam, result.rates, result.capacities)
+    bounds = cached[2]
     scores = {"surrogate": c * greedy.num_chains / lam, "lower": bounds.lower_s, "upper": bounds.upper_s}
     if score == "sim":
         if sim_score is None:
