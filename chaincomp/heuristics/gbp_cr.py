@@ -206,20 +206,18 @@ def _greedy_placement(problem, c, m_c, first, count, chains, nu, ok) -> GreedyPl
     return GreedyPlacement(c, Placement(first, count), chains, nu, False, reason)
 
 
-class MemoryBoundPlacement(GreedyPlacement):
-    """GBP-CR's (infeasible) result at a c with Σ_j m_j(c) < L, built without running the pass.
+class LazyGreedyPlacement(GreedyPlacement):
+    """An infeasible GBP-CR result kept without its placement (J entries per c of the sweep):
+    K(c), the rate and the reason are stored; the partial placement the pass builds is rebuilt
+    (by running GBP-CR again, deterministic) only if someone reads ``placement``."""
 
-    Same fields as :class:`GreedyPlacement` (K = 0, rate 0, infeasible, the memory reason); the
-    partial placement the pass would have built is computed only if someone reads ``placement``.
-    """
-
-    def __init__(self, problem: Problem, c: int, hosted: int):
+    def __init__(self, problem: Problem, c: int, num_chains: int, group_rate: float, reason: str):
         d = self.__dict__
         d["cache_reservation"] = c
-        d["num_chains"] = 0
-        d["group_rate"] = 0.0
+        d["num_chains"] = num_chains
+        d["group_rate"] = group_rate
         d["feasible"] = False
-        d["reason"] = memory_bound_reason(problem, c, hosted)
+        d["reason"] = reason
         d["_problem"] = problem
 
     @property
@@ -229,3 +227,11 @@ class MemoryBoundPlacement(GreedyPlacement):
             cached = gbp_cr(self._problem, self.cache_reservation).placement
             self.__dict__["_placement"] = cached
         return cached
+
+
+class MemoryBoundPlacement(LazyGreedyPlacement):
+    """GBP-CR's (infeasible) result at a c with Σ_j m_j(c) < L, built without running the pass:
+    K = 0, rate 0, the memory reason; the partial placement is computed only if read."""
+
+    def __init__(self, problem: Problem, c: int, hosted: int):
+        super().__init__(problem, c, 0, 0.0, memory_bound_reason(problem, c, hosted))

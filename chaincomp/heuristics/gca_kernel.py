@@ -341,8 +341,8 @@ def gca_on_placement(first_block, num_blocks, slots, tau_c, tau_p, L):  # pragma
         tp[i] = tau_p[j]
         sl[i] = slots[j]
     nodes, offsets, caps, times = gca_grouped(first, last, tc, tp, sl, L)
-    servers = np.empty(nodes.size, dtype=np.int64)
-    blocks = np.empty(nodes.size, dtype=np.int64)
+    servers = np.empty(nodes.size, dtype=np.int32)  # int32: the sweep keeps these for every c
+    blocks = np.empty(nodes.size, dtype=np.int32)
     for k in range(caps.size):
         prev = 0
         for h in range(offsets[k], offsets[k + 1]):

@@ -33,6 +33,7 @@ from chaincomp.core.allocation import Allocation
 from chaincomp.errors import InfeasibleInstance, UsageError
 from chaincomp.heuristics.gbp_cr import (
     GreedyPlacement,
+    LazyGreedyPlacement,
     MemoryBoundPlacement,
     _gbp_cr_with_blocks,
     blocks_for_reservations,
@@ -130,7 +131,8 @@ def evaluate_reservation(
     ``blocks``: m_j(c) if the caller already has it (from :func:`blocks_for_reservations`)."""
     greedy = gbp_cr(problem, c, order_cache) if blocks is None else _gbp_cr_with_blocks(problem, c, blocks, order_cache)
     if not greedy.feasible:
-        return Candidate(c, greedy, None, greedy.reason)
+        # keep K(c), the rate and the reason; the partial placement (J entries) is rebuilt if read
+        return Candidate(c, LazyGreedyPlacement(problem, c, greedy.num_chains, greedy.group_rate, greedy.reason), None, greedy.reason)
     placement = greedy.placement
     cached = None
     if gca_cache is not None:

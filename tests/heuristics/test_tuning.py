@@ -128,3 +128,17 @@ def test_vectorized_blocks_equal_eq6_per_c():
         for c, row in zip(cs, rows):
             assert np.array_equal(row, p.blocks_at_reservation(c))
         assert hosted_blocks(p, cs).tolist() == [int(p.blocks_at_reservation(c).sum()) for c in cs]
+
+
+def test_rate_infeasible_candidates_rebuild_their_placement():
+    from chaincomp.heuristics.gbp_cr import LazyGreedyPlacement, MemoryBoundPlacement, gbp_cr
+
+    p = bloom_like(J=30, seed=4, lam=1.2)
+    res = tune(p)
+    lazy = [c for c in res.candidates if isinstance(c.greedy, LazyGreedyPlacement) and not isinstance(c.greedy, MemoryBoundPlacement)]
+    assert lazy
+    for cand in lazy:
+        g = gbp_cr(p, cand.cache_reservation)
+        assert (cand.greedy.num_chains, cand.greedy.group_rate, cand.reason) == (g.num_chains, g.group_rate, g.reason)
+        assert np.array_equal(cand.greedy.placement.first_block, g.placement.first_block)
+        assert np.array_equal(cand.greedy.placement.num_blocks, g.placement.num_blocks)
