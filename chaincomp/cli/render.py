@@ -44,9 +44,9 @@ def placement_map(solution: Solution, width: int = 60, show_all: bool = False, l
     rows = range(len(ids)) if show_all else [j for j in range(len(ids)) if m_all[j] > 0]
     used = sum(1 for m in m_all if m > 0)
     unused = len(ids) - used
-    title = f"Block placement (L = {L}; {used} of {len(ids)} servers host blocks)"
+    title = f"Block placement (L = {L})"
     if show_all and len(rows) > PLAIN_ROWS:
-        return _plain_map(title, ids, a_all, m_all, L, cols)
+        return _plain_map(f"{title}: {used} of {len(ids)} servers host blocks", ids, a_all, m_all, L, cols)
     shown = rows if show_all else rows[:limit]
     table = Table(title=title, title_justify="left", show_edge=False)
     table.add_column("server")
