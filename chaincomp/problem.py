@@ -188,13 +188,10 @@ class Problem:
             "mean_input_tokens": self.mean_input_tokens,
             "mean_output_tokens": self.mean_output_tokens,
             "servers": [
-                {
-                    "id": sid,
-                    "memory_gb": float(self.memory_gb[j]),
-                    "tau_comm_s": float(self.tau_comm_s[j]),
-                    "tau_comp_s": float(self.tau_comp_s[j]),
-                }
-                for j, sid in enumerate(self.server_ids)
+                {"id": sid, "memory_gb": mem, "tau_comm_s": tc, "tau_comp_s": tp}
+                for sid, mem, tc, tp in zip(
+                    self.server_ids, self.memory_gb.tolist(), self.tau_comm_s.tolist(), self.tau_comp_s.tolist()
+                )
             ],
             "meta": self.meta,
             "timing": None if self.timing is None else {
@@ -239,7 +236,7 @@ class Problem:
 
 
 def _nan_to_none(a: np.ndarray) -> list[float | None]:
-    return [None if not np.isfinite(x) else float(x) for x in a]
+    return [x if math.isfinite(x) else None for x in np.asarray(a, dtype=float).tolist()]
 
 
 def _none_to_nan(a: list[float | None]) -> np.ndarray:

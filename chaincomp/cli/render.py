@@ -17,30 +17,75 @@ def _fmt(x, digits: int = 4, unit: str = "") -> str:
     return f"{x}{unit}"
 
 
-def placement_map(solution: Solution, width: int = 60) -> Table:
-    """One row per server; its block range drawn across 1..L (scaled to ``width`` columns)."""
+#: Rows of the placement map and chains table shown unless ``--all`` is given.
+MAP_ROWS = 40
+CHAIN_ROWS = 30
+#: Above this many rows, ``--all`` prints plain aligned lines instead of a rich table (a rich
+#: table costs milliseconds per row: ~30 s for 10 000 servers).
+PLAIN_ROWS = 200
+
+
+def _bar(a: int, m: int, L: int, cols: int) -> tuple[int, int]:
+    lo = (a - 1) * cols // L
+    return lo, max(lo + 1, (a + m - 1) * cols // L)
+
+
+def placement_map(solution: Solution, width: int = 60, show_all: bool = False, limit: int = MAP_ROWS):
+    """One row per server hosting blocks, its range drawn across 1..L (scaled to ``width`` columns).
+
+    Folded by default (issue 13 item 6, issue 14): servers hosting no block are counted in one
+    row, and beyond ``limit`` servers the rest are counted too; ``show_all`` lists every server.
+    """
     p = solution.problem
     L = p.num_blocks
     cols = min(L, width)
-    table = Table(title=f"Block placement (L = {L})", title_justify="left", show_edge=False)
+    a_all, m_all = solution.placement.first_block.tolist(), solution.placement.num_blocks.tolist()
+    ids = p.server_ids
+    rows = range(len(ids)) if show_all else [j for j in range(len(ids)) if m_all[j] > 0]
+    used = sum(1 for m in m_all if m > 0)
+    unused = len(ids) - used
+    title = f"Block placement (L = {L})"
+    if show_all and len(rows) > PLAIN_ROWS:
+        return _plain_map(f"{title}: {used} of {len(ids)} servers host blocks", ids, a_all, m_all, L, cols)
+    shown = rows if show_all else rows[:limit]
+    table = Table(title=title, title_justify="left", show_edge=False)
     table.add_column("server")
     table.add_column("blocks", justify="right")
     table.add_column(f"1{' ' * (cols - len(str(L)) - 1)}{L}", no_wrap=True)
-    a, m = solution.placement.first_block, solution.placement.num_blocks
-    for j, sid in enumerate(p.server_ids):
-        if m[j] == 0:
-            table.add_row(sid, "—", Text("·" * cols, style="dim"))
+    for j in shown:
+        a, m = a_all[j], m_all[j]
+        if m == 0:
+            table.add_row(ids[j], "—", Text("·" * cols, style="dim"))
             continue
-        lo = (int(a[j]) - 1) * cols // L
-        hi = max(lo + 1, (int(a[j]) + int(m[j]) - 1) * cols // L)
+        lo, hi = _bar(a, m, L, cols)
         bar = Text("·" * lo, style="dim")
         bar.append("█" * (hi - lo), style="cyan")
         bar.append("·" * (cols - hi), style="dim")
-        table.add_row(sid, f"{a[j]}–{a[j] + m[j] - 1}", bar)
+        table.add_row(ids[j], f"{a}–{a + m - 1}", bar)
+    if not show_all:
+        if len(rows) > len(shown):
+            table.add_row("…", "", Text(f"{len(rows) - len(shown)} more servers host blocks (--all lists them, --json has all)", style="dim"))
+        if unused:
+            table.add_row("…", "—", Text(f"{unused} servers host no block (--all lists them)", style="dim"))
     return table
 
 
-def chains_table(solution: Solution, limit: int = 30) -> Table:
+def _plain_map(title: str, ids, a_all, m_all, L: int, cols: int) -> Text:
+    """Every server as one aligned plain line (fast for thousands of servers)."""
+    w_id = max(6, max((len(s) for s in ids), default=0))
+    w_b = max(6, len(f"{L}–{L}"))
+    lines = [title, f"{'server':<{w_id}} {'blocks':>{w_b}} 1{' ' * (cols - len(str(L)) - 1)}{L}"]
+    for sid, a, m in zip(ids, a_all, m_all):
+        if m == 0:
+            lines.append(f"{sid:<{w_id}} {'—':>{w_b}} {'·' * cols}")
+        else:
+            lo, hi = _bar(a, m, L, cols)
+            lines.append(f"{sid:<{w_id}} {f'{a}–{a + m - 1}':>{w_b}} {'·' * lo}{'█' * (hi - lo)}{'·' * (cols - hi)}")
+    return Text("\n".join(lines), no_wrap=True, overflow="ignore")
+
+
+def chains_table(solution: Solution, limit: int | None = CHAIN_ROWS) -> Table:
+    """Chains fastest first; beyond ``limit`` (None: no limit) one row counts the rest."""
     p = solution.problem
     chains = solution.allocation.chains
     title = f"Chains, fastest first ({len(chains)})"
@@ -48,8 +93,8 @@ def chains_table(solution: Solution, limit: int = 30) -> Table:
     for col, just in (("#", "right"), ("servers", "left"), ("blocks per hop", "left"), ("T_k (s)", "right"), ("capacity", "right")):
         table.add_column(col, justify=just)
     for k, (ch, c) in enumerate(zip(chains, solution.allocation.capacities)):
-        if k == limit:
-            table.add_row("…", f"{len(chains) - limit} more (see --json)", "", "", "")
+        if limit is not None and k == limit:
+            table.add_row("…", f"{len(chains) - limit} more (--all, --json)", "", "", "")
             break
         table.add_row(
             str(k + 1),
@@ -128,12 +173,12 @@ def solver_line(solution: Solution) -> str | None:
     )
 
 
-def print_solution(console: Console, solution: Solution, top: int = 5) -> None:
-    """Everything a person wants to see about one solution."""
-    console.print(placement_map(solution))
+def print_solution(console: Console, solution: Solution, top: int = 5, show_all: bool = False) -> None:
+    """Everything a person wants to see about one solution (``show_all``: every server and chain)."""
+    console.print(placement_map(solution, show_all=show_all))
     console.print()
     if solution.allocation.chains:
-        console.print(chains_table(solution))
+        console.print(chains_table(solution, limit=None if show_all else CHAIN_ROWS))
         console.print()
     console.print(metrics_table(solution))
     tt = tuning_table(solution, top)

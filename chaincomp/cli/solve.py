@@ -40,6 +40,7 @@ def solve(
     initial_peers: Annotated[Optional[str], typer.Option("--initial-peers", help="PETALS export: multiaddr of the first server, for the others' --initial_peers (default: a placeholder).")] = None,
     top: Annotated[int, typer.Option("--top", help="How many of the best c's to show.")] = 5,
     robust: Annotated[Optional[int], typer.Option("--robust", help="1: a design that still meets λ/ρ̄ after any single server failure (greedy; chaincomp.elastic.robust).")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="List every server in the placement map (also those hosting no block) and every chain.")] = False,
     list_methods: Annotated[bool, typer.Option("--list-methods", help="List the available methods and exit.")] = False,
     as_json: opt.JsonOpt = False,
     out: opt.OutOpt = None,
@@ -106,7 +107,8 @@ def solve(
 
         exported = petals_export(solution, model_name=model_name, initial_peers=initial_peers)
     if exported is None:
-        common.emit_json(solution.to_json(), as_json, out)
+        if as_json or out is not None:  # JSON built only when written (J = 10⁵: seconds)
+            common.emit_json(solution.to_json(), as_json, out)
     else:  # the Solution JSON with the commands under "export"
         data = json.loads(solution.to_json())
         data["export"] = {"petals": exported.to_dict()}
@@ -125,7 +127,7 @@ def solve(
         if missed:
             raise typer.Exit(4)
         return
-    print_solution(common.console, solution, top)
+    print_solution(common.console, solution, top, show_all=show_all)
     if out is not None:
         opt.note(f"wrote {out}")
     if missed:

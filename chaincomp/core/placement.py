@@ -33,6 +33,19 @@ class Placement:
         object.__setattr__(self, "num_blocks", m)
 
     @classmethod
+    def from_owned_arrays(cls, first_block: np.ndarray, num_blocks: np.ndarray) -> "Placement":
+        """Wrap int64 arrays the caller hands over (no copy; they become read-only). The caller
+        guarantees ``first_block`` is 0 wherever ``num_blocks`` is 0 (what ``__post_init__`` enforces)."""
+        if first_block.dtype != np.int64 or num_blocks.dtype != np.int64:
+            return cls(first_block, num_blocks)
+        first_block.setflags(write=False)
+        num_blocks.setflags(write=False)
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "first_block", first_block)
+        object.__setattr__(obj, "num_blocks", num_blocks)
+        return obj
+
+    @classmethod
     def empty(cls, num_servers: int) -> "Placement":
         return cls(np.zeros(num_servers, dtype=np.int64), np.zeros(num_servers, dtype=np.int64))
 
@@ -71,11 +84,8 @@ class Placement:
 
     def to_records(self, problem: Problem) -> list[dict]:
         """JSON records: {server, first_block (1-based or null), num_blocks}."""
+        first, count = self.first_block.tolist(), self.num_blocks.tolist()
         return [
-            {
-                "server": problem.server_ids[j],
-                "first_block": int(self.first_block[j]) if self.num_blocks[j] > 0 else None,
-                "num_blocks": int(self.num_blocks[j]),
-            }
-            for j in range(problem.num_servers)
+            {"server": sid, "first_block": a if m > 0 else None, "num_blocks": m}
+            for sid, a, m in zip(problem.server_ids, first, count)
         ]

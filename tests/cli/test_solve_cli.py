@@ -86,3 +86,23 @@ def test_bad_input_exits_2_without_traceback(args, needle):
 def test_verify_missing_file():
     proc = run("verify", "/nonexistent/solution.json")
     assert proc.returncode == 2 and "no such file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_placement_map_folds_unused_servers_and_all_lists_them():
+    """Issue 13 item 6 / issue 14: unused servers are counted in one row; --all lists every server."""
+    import subprocess
+    import sys
+
+    base = [sys.executable, "-m", "chaincomp.cli", "solve", "--example", "bloom-j20"]
+    folded = subprocess.run(base, capture_output=True, text=True, check=True).stdout
+    full = subprocess.run(base + ["--all"], capture_output=True, text=True, check=True).stdout
+    data = json.loads(subprocess.run(base + ["--json"], capture_output=True, text=True, check=True).stdout)
+    unused = [r["server"] for r in data["placement"] if r["num_blocks"] == 0]
+    used = [r["server"] for r in data["placement"] if r["num_blocks"] > 0]
+    assert unused and used
+    assert f"{len(unused)} servers host no block (--all lists them)" in folded
+    map_folded = folded.split("Chains")[0]
+    map_full = full.split("Chains")[0]
+    assert all(f" {s} " in map_folded for s in used)
+    assert not any(f" {s} " in map_folded for s in unused)
+    assert all(f" {s} " in map_full for s in unused + used)
