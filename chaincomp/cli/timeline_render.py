@@ -24,7 +24,7 @@ def run_timeline(solution_file: Path, events_file: Path, policies, on_fail, thra
     from chaincomp.elastic.timeline_sim import POLICY_NAMES, simulate_timeline
 
     solution = Solution.load(solution_file)
-    assert_valid(solution)
+    assert_valid(solution, allow_rate_miss=True)  # a design below λ/ρ̄ is replayed as it is (it queues)
     timeline = load_events(events_file, solution.problem)
     names = [p.strip() for item in (policies or list(POLICY_NAMES)) for p in item.split(",") if p.strip()]
     data = simulate_timeline(solution, timeline, names, seed=seed, on_fail=on_fail, thrash_window_s=thrash_window,

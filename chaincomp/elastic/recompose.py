@@ -38,6 +38,7 @@ from typing import Any
 from chaincomp.core.allocation import Allocation
 from chaincomp.core.placement import Placement
 from chaincomp.core.solution import Solution
+from chaincomp.core.exact import check as exact_check
 from chaincomp.core.verify import assert_valid
 from chaincomp.elastic.design import OBJECTIVES, carry_over, design_reservation, meets_target, predicted
 from chaincomp.elastic.events import Event, Timeline, apply_event
@@ -242,8 +243,15 @@ def recompose(current: Solution, new_problem: Problem, options: RecomposeOptions
                                                                  "event": event.to_dict() if event else None}})
     fs_sol = Solution.create(new_problem, "greedy", scratch.placement, scratch.allocation,
                              parameters={"cache_reservation": fs_c, "tuned": True, "tune": "lower"})
-    assert_valid(sol)
-    assert_valid(fs_sol)
+    for design in (sol, fs_sol):  # the exact rate check (core/exact.py) decides, not the float screen
+        met = exact_check(new_problem, design.placement, design.allocation).rate_met
+        if not met:
+            design.extra["status"] = "rate_target_missed"
+        assert_valid(design, allow_rate_miss=not met)
+    if reachable and sol.extra.get("status") == "rate_target_missed":
+        reachable = False
+        message = (f"no candidate meets λ/ρ̄ = {new_problem.required_rate:.4g} job/s in exact arithmetic "
+                   f"(ν = {chosen.service_rate:.12g} misses it by a rounding margin; {chosen.name})")
     return Step(event, chosen, sol, scratch, fs_sol, cands, reachable, message, wall)
 
 
