@@ -67,6 +67,7 @@ from chaincomp.formulations.common import (
     placement_from_segments,
     segments,
 )
+from chaincomp.formulations.local_search import run_local_search
 from chaincomp.formulations.pricing import Pricer
 from chaincomp.problem import Problem
 from chaincomp.solvers import MilpModel, SolveOptions, solve
@@ -94,6 +95,7 @@ class ColgenResult:
     size: dict = field(default_factory=dict)
     solver_name: str = "highs"
     solver_version: str = ""
+    history: list = field(default_factory=list)  # (seconds since start, incumbent value) at each improvement
 
 
 @dataclass
@@ -404,6 +406,9 @@ def solve_colgen(
     dive: bool = True,
     early_stop: bool = True,
     start: GreedyStart | None = None,
+    local_search: bool = True,
+    ls_share: float = 0.2,
+    elem_count: int = 200,
 ) -> ColgenResult:
     """Run the algorithm of the module docstring within ``time_limit_s`` (wall clock, all phases)."""
     t0 = time.perf_counter()
@@ -439,6 +444,9 @@ def solve_colgen(
                 master.add_chain(chain_segments(segs, best[0], ch), ch.service_time_s)
         greedy_value = inc["value"]
     phases["greedy_s"] = time.perf_counter() - t0
+    history: list = []
+    if inc["value"] is not None:
+        history.append((phases["greedy_s"], inc["value"]))
 
     def better(val) -> bool:
         if val is None:
@@ -474,8 +482,26 @@ def solve_colgen(
         return math.ceil(b - 1e-6) if jobs else b
 
     cg_deadline = t0 + cg_share * time_limit_s
-    converged, lp = _column_generation(master, pricer, jobs, cg_deadline, on_bound, x_bar=x_bar,
-                                       work_limit=100_000_000 if jobs else 10_000_000)
+    work_limit = 100_000_000 if jobs else 10_000_000
+    if jobs and local_search and ls_share > 0:
+        # 2a. a first part of column generation: small instances settle here and need no search
+        first = t0 + 0.3 * cg_share * time_limit_s
+        converged, lp = _column_generation(master, pricer, jobs, first, on_bound, x_bar=x_bar,
+                                           elem_count=elem_count, work_limit=work_limit)
+        settled_a = converged or bound["early"]
+        if not settled_a and not STOP.requested and not (inc["value"] is not None and int_bound() is not None
+                                                         and inc["value"] <= int_bound()):
+            # 2b. local search over placements (restricted: a heuristic); its designs' chains join the pool
+            ls_end = min(deadline, time.perf_counter() + ls_share * time_limit_s)
+            phases["local_search"] = run_local_search(problem, segs, master, inc, better, greedy, ls_end, t0,
+                                                      seed, history)
+            cg_deadline += ls_share * time_limit_s
+        if not settled_a and not STOP.requested:
+            converged, lp = _column_generation(master, pricer, jobs, min(cg_deadline, deadline), on_bound,
+                                               x_bar=x_bar, elem_count=elem_count, work_limit=work_limit)
+    else:
+        converged, lp = _column_generation(master, pricer, jobs, cg_deadline, on_bound, x_bar=x_bar,
+                                           elem_count=elem_count, work_limit=work_limit)
     display.close()
     if jobs and converged and lp is not None and lp.art > 1e-7:
         display.close()
@@ -520,10 +546,21 @@ def solve_colgen(
             pl, al, val = decode(res.values)
             if better(val):
                 inc.update(placement=pl, allocation=al, value=val, source=label)
+                history.append((time.perf_counter() - t0, val))
         return res
 
     def left() -> float:
         return deadline - time.perf_counter()
+
+    # 3a'. the local search's best placement: the exact §2.2 allocation MKP over all its chains
+    if jobs and inc["source"] == "local search" and not proved() and not STOP.requested and left() > 1.0:
+        pl = inc["placement"]
+        chosen = [int(segs.index[j, pl.first_block[j], pl.last_block[j]]) for j in pl.used]
+        pool, how = _placement_pool(problem, segs, pl, [p for p in master.chains if set(p) <= set(chosen)])
+        res = run_master(pool, min(left() - 0.5, max(2.0, 0.05 * time_limit_s)), "local search + §2.2 MKP",
+                         fixed_segments=chosen)
+        phases["local_search_mkp"] = {"status": res.status, "objective": res.objective, "columns": len(pool),
+                                      "chains": how, "time_s": res.wall_time_s}
 
     # 3a. price-and-branch on the generated pool
     if not proved() and not STOP.requested and master.chains and left() > 0.2:
@@ -641,12 +678,12 @@ def solve_colgen(
         size=size,
         solver_name=solver,
         solver_version=solver_version,
+        history=history,
     )
 
 
 def _dives(problem, segs, pricer, root: _Master, jobs, deadline, inc, better, run_master, done, max_dives=8):
     """Diving heuristic over the column-generation LP (see the module docstring, step 3b)."""
-    from chaincomp.formulations.cache_allocation import all_chains
 
     log = []
     tried_first: set = set()
@@ -716,17 +753,7 @@ def _dives(problem, segs, pricer, root: _Master, jobs, deadline, inc, better, ru
                     m.fix(int(s_))
             m.forbid_servers([j for j in range(problem.num_servers) if j not in by_server])
             _column_generation(m, pricer, jobs, deadline, elem_count=64, alpha0=0.0, max_rounds=40)
-            pool = [p for p in m.chains if set(p) <= set(chosen)]
-            try:
-                have = set(pool)
-                for ch in all_chains(problem, pl, limit=20_000):
-                    p = chain_segments(segs, pl, ch)
-                    if p not in have and all(int(segs.slots[s]) >= b for s, b in zip(p, ch.blocks)):
-                        pool.append(p)
-                        have.add(p)
-                entry["chains"] = "all"
-            except Exception:  # too many chains: the generated ones only
-                entry["chains"] = "generated"
+            pool, entry["chains"] = _placement_pool(problem, segs, pl, [p for p in m.chains if set(p) <= set(chosen)])
             before = inc["value"]
             res = run_master(pool, max(deadline - time.perf_counter(), 0.5), "dive", fixed_segments=chosen)
             entry.update(value=res.objective, status=res.status, columns=len(pool), improved=inc["value"] != before)
@@ -735,6 +762,26 @@ def _dives(problem, segs, pricer, root: _Master, jobs, deadline, inc, better, ru
             break  # the first step had nothing to vary: further dives would repeat this one
     root.reset_fixings()
     return log
+
+
+def _placement_pool(problem, segs, pl, pool, limit: int = 20_000):
+    """``pool`` plus every chain of placement ``pl`` that can carry ≥ 1 unit (or only ``pool`` when
+    the placement has more than ``limit`` chains). Returns (pool, "all" | "generated")."""
+    from chaincomp.errors import UsageError
+    from chaincomp.formulations.cache_allocation import all_chains
+
+    pool = list(pool)
+    have = set(pool)
+    try:
+        chains = all_chains(problem, pl, limit=limit)
+    except UsageError:  # too many chains: the generated ones only
+        return pool, "generated"
+    for ch in chains:
+        p = chain_segments(segs, pl, ch)
+        if p not in have and all(int(segs.slots[s]) >= b for s, b in zip(p, ch.blocks)):
+            pool.append(p)
+            have.add(p)
+    return pool, "all"
 
 
 def _simple(segs: Segments, path: tuple) -> bool:
