@@ -408,7 +408,7 @@ def solve_colgen(
     start: GreedyStart | None = None,
     local_search: bool = True,
     ls_share: float = 0.2,
-    elem_count: int = 200,
+    elem_count: int = 64,
 ) -> ColgenResult:
     """Run the algorithm of the module docstring within ``time_limit_s`` (wall clock, all phases)."""
     t0 = time.perf_counter()
@@ -482,10 +482,10 @@ def solve_colgen(
         return math.ceil(b - 1e-6) if jobs else b
 
     cg_deadline = t0 + cg_share * time_limit_s
-    work_limit = 100_000_000 if jobs else 10_000_000
+    work_limit = 2_000_000 if jobs else 10_000_000  # small first cap: many cheap rounds (grows ×4 when a capped search finds nothing)
     if jobs and local_search and ls_share > 0:
         # 2a. a first part of column generation: small instances settle here and need no search
-        first = t0 + 0.3 * cg_share * time_limit_s
+        first = t0 + 0.2 * cg_share * time_limit_s
         converged, lp = _column_generation(master, pricer, jobs, first, on_bound, x_bar=x_bar,
                                            elem_count=elem_count, work_limit=work_limit)
         settled_a = converged or bound["early"]

@@ -204,10 +204,11 @@ class PlacementSearch:
 
     # -- search ----------------------------------------------------------------------------------
     def run(self, starts: list[Placement], deadline: float, t_ref: float | None = None,
-            on_improve=None, max_evals: int | None = None) -> SearchResult:
+            on_improve=None, max_evals: int | None = None, on_visit=None) -> SearchResult:
         """Anneal from the best of ``starts`` until ``deadline`` (perf_counter), Ctrl-C or ``max_evals``.
 
-        ``on_improve(placement, value)`` is called at each new best integer value."""
+        ``on_improve(placement, value)`` is called at each new best integer value, ``on_visit(placement)``
+        at each new best fractional score (e.g. to harvest columns)."""
         t0 = time.perf_counter()
         t_ref = t0 if t_ref is None else t_ref
         best = None
@@ -248,6 +249,8 @@ class PlacementSearch:
                     improved_int = job_servers_of(f) != job_servers_of(f_best)
                     f_best, a_best, m_best = f, a.copy(), m.copy()
                     stale = 0
+                    if on_visit is not None and not improved_int:
+                        on_visit(_placement(a_best, m_best))
                     if improved_int:
                         pl = _placement(a_best, m_best)
                         hist.append((time.perf_counter() - t_ref, job_servers_of(f_best)))
@@ -313,7 +316,12 @@ def run_local_search(problem: Problem, segs, master, inc: dict, better, greedy, 
         for ch in full.chains:
             master.add_chain(chain_segments(segs, pl, ch), ch.service_time_s)
 
-    r = search.run(starts, deadline, t_ref=t0, on_improve=on_improve)
+    def on_visit(pl: Placement) -> None:  # chains of good placements seed the column pool
+        log["harvested"] = log.get("harvested", 0) + 1
+        for ch in gca(problem, pl).chains:
+            master.add_chain(chain_segments(segs, pl, ch), ch.service_time_s)
+
+    r = search.run(starts, deadline, t_ref=t0, on_improve=on_improve, on_visit=on_visit)
     log.update(evaluations=r.evaluations, time_s=round(r.time_s, 3), best_gca=r.value,
                evals_per_s=round(r.evaluations / max(r.time_s, 1e-9)))
     return log
