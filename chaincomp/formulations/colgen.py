@@ -402,7 +402,7 @@ def solve_colgen(
     seed: int | None = None,
     progress: bool = False,
     enum_limit: int = 60_000,
-    cg_share: float = 0.5,
+    cg_share: float = 0.65,
     dive: bool = True,
     early_stop: bool = True,
     start: GreedyStart | None = None,

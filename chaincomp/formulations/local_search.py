@@ -299,6 +299,11 @@ def run_local_search(problem: Problem, segs, master, inc: dict, better, greedy, 
     starts = [pl for _, pl, _ in greedy.candidates] if greedy is not None else []
     if inc.get("placement") is not None:
         starts.append(inc["placement"])
+    if not starts:  # the greedy found no design: start from GBP-CR's (short) placements of every c
+        from chaincomp.heuristics.gbp_cr import gbp_cr
+
+        starts = [gbp_cr(problem, c).placement for c in range(1, problem.max_cache_reservation + 1)]
+        starts = [pl for pl in starts if pl.used.size]
     if not starts:
         return {"skipped": "no start placement"}
     log = {"improvements": 0}
