@@ -67,7 +67,7 @@ from chaincomp.formulations.common import (
     placement_from_segments,
     segments,
 )
-from chaincomp.formulations.local_search import run_local_search
+from chaincomp.formulations.local_search import lp_placement, run_local_search
 from chaincomp.formulations.pricing import Pricer
 from chaincomp.problem import Problem
 from chaincomp.solvers import MilpModel, SolveOptions, solve
@@ -402,12 +402,13 @@ def solve_colgen(
     seed: int | None = None,
     progress: bool = False,
     enum_limit: int = 60_000,
-    cg_share: float = 0.65,
+    cg_share: float = 0.5,
     dive: bool = True,
     early_stop: bool = True,
     start: GreedyStart | None = None,
     local_search: bool = True,
     ls_share: float = 0.2,
+    ls2_share: float = 0.1,
     elem_count: int = 64,
 ) -> ColgenResult:
     """Run the algorithm of the module docstring within ``time_limit_s`` (wall clock, all phases)."""
@@ -552,21 +553,41 @@ def solve_colgen(
     def left() -> float:
         return deadline - time.perf_counter()
 
+    # 2c. a second local search, from the incumbent and the rounded LP placement (restricted: heuristic)
+    if jobs and local_search and ls2_share > 0 and lp is not None and not proved() and not STOP.requested \
+            and left() > 2.0:
+        rounded = lp_placement(problem, segs, lp.y)
+        phases["local_search_2"] = run_local_search(
+            problem, segs, master, inc, better, greedy, time.perf_counter() + min(ls2_share * time_limit_s, 0.5 * left()),
+            t0, None if seed is None else seed + 1, history, extra_starts=[rounded])
+
     # 3a'. the local search's best placement: the exact §2.2 allocation MKP over all its chains
     if jobs and inc["source"] == "local search" and not proved() and not STOP.requested and left() > 1.0:
+        # the placement's own LP (ranges fixed, other servers off) priced to optimality first, so the MKP
+        # sees the chains its LP wants (the placements have far too many chains to list them all)
         pl = inc["placement"]
         chosen = [int(segs.index[j, pl.first_block[j], pl.last_block[j]]) for j in pl.used]
-        pool, how = _placement_pool(problem, segs, pl, [p for p in master.chains if set(p) <= set(chosen)])
-        res = run_master(pool, min(left() - 0.5, max(2.0, 0.05 * time_limit_s)), "local search + §2.2 MKP",
-                         fixed_segments=chosen)
-        phases["local_search_mkp"] = {"status": res.status, "objective": res.objective, "columns": len(pool),
-                                      "chains": how, "time_s": res.wall_time_s}
+        mkp_end = time.perf_counter() + min(left() - 0.5, max(2.0, 0.08 * time_limit_s))
+        for s_ in chosen:
+            master.fix(s_)
+        master.forbid_servers([j for j in range(problem.num_servers) if pl.num_blocks[j] == 0])
+        conv_f, lp_f = _column_generation(master, pricer, jobs, mkp_end - 0.3 * (mkp_end - time.perf_counter()),
+                                          elem_count=64, alpha0=0.0, max_rounds=60)
+        master.reset_fixings()
+        entry = {"lp_converged": conv_f, "lp": None if lp_f is None else lp_f.z}
+        if lp_f is None or not conv_f or math.ceil(lp_f.z - 1e-6) < inc["value"]:
+            pool, how = _placement_pool(problem, segs, pl, [p for p in master.chains if set(p) <= set(chosen)])
+            res = run_master(pool, max(mkp_end - time.perf_counter(), 0.5), "local search + §2.2 MKP",
+                             fixed_segments=chosen)
+            entry.update(status=res.status, objective=res.objective, columns=len(pool), chains=how,
+                         time_s=res.wall_time_s)
+        phases["local_search_mkp"] = entry
 
     # 3a. price-and-branch on the generated pool
     if not proved() and not STOP.requested and master.chains and left() > 0.2:
         pool = [p for p in master.chains if _simple(segs, p)]
         share = 0.15 * time_limit_s if not settled or not jobs else 0.25 * left()
-        res = run_master(pool, min(left(), max(share, 0.5)), "price-and-branch")
+        res = run_master(pool, min(left() - 0.75, max(share, 0.5)), "price-and-branch")
         phases["price_and_branch"] = {"status": res.status, "objective": res.objective, "bound": res.bound,
                                       "time_s": res.wall_time_s, "columns": len(pool)}
 

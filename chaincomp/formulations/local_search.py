@@ -128,6 +128,7 @@ class PlacementSearch:
         self.R = float(problem.required_rate)
         self.rng = np.random.default_rng(0 if seed is None else seed)
         self.evaluations = 0
+        self.temperatures = (0.6, 0.01)  # start / end temperature in job servers (geometric cooling)
 
     def score(self, a: np.ndarray, m: np.ndarray) -> float:
         self.evaluations += 1
@@ -222,7 +223,7 @@ class PlacementSearch:
         hist = [(time.perf_counter() - t_ref, job_servers_of(f_best))]
         pool = []
         a, m, f = a_best.copy(), m_best.copy(), f_best
-        T0, T1 = 0.6, 0.01
+        T0, T1 = self.temperatures
         span = max(deadline - t0, 1e-3)
         stale = 0
         it = 0
@@ -286,8 +287,22 @@ def gca_design(problem: Problem, placement: Placement):
     return truncate(problem, al)
 
 
+def lp_placement(problem: Problem, segs, y: np.ndarray, threshold: float = 0.25) -> Placement | None:
+    """Round an LP solution's segment values: each server takes its largest-y range if y ≥ threshold."""
+    a = np.zeros(problem.num_servers, np.int64)
+    m = np.zeros(problem.num_servers, np.int64)
+    best = np.zeros(problem.num_servers)
+    for s in np.flatnonzero(y >= threshold):
+        j = int(segs.server[s])
+        if y[s] > best[j]:
+            best[j] = y[s]
+            a[j] = segs.first[s]
+            m[j] = segs.length[s]
+    return Placement(a, m) if m.any() else None
+
+
 def run_local_search(problem: Problem, segs, master, inc: dict, better, greedy, deadline: float, t0: float,
-                     seed: int | None, history: list, on_design=None) -> dict:
+                     seed: int | None, history: list, on_design=None, extra_starts=()) -> dict:
     """The milp's local-search phase: anneal from the greedy's placements (and the incumbent's) until
     ``deadline``; every placement whose GCA design beats the incumbent becomes the incumbent
     (``inc`` is the milp's incumbent dict, ``history`` its (time, value) list) and its chains join the
@@ -296,9 +311,10 @@ def run_local_search(problem: Problem, segs, master, inc: dict, better, greedy, 
     from chaincomp.formulations.common import chain_segments
 
     search = PlacementSearch(problem, seed)
-    starts = [pl for _, pl, _ in greedy.candidates] if greedy is not None else []
+    starts = [pl for _, pl, _ in greedy.candidates] if greedy is not None and not extra_starts else []
     if inc.get("placement") is not None:
         starts.append(inc["placement"])
+    starts += [pl for pl in extra_starts if pl is not None]
     if not starts:  # the greedy found no design: start from GBP-CR's (short) placements of every c
         from chaincomp.heuristics.gbp_cr import gbp_cr
 
@@ -306,7 +322,7 @@ def run_local_search(problem: Problem, segs, master, inc: dict, better, greedy, 
         starts = [pl for pl in starts if pl.used.size]
     if not starts:
         return {"skipped": "no start placement"}
-    log = {"improvements": 0}
+    log = {"improvements": 0, "starts": len(starts)}
 
     def on_improve(pl: Placement, value) -> None:
         if value is None or not better(float(value)):
