@@ -353,6 +353,8 @@ def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: fl
                                            deadline=deadline, work_limit=work_cap)
         if not complete and not elem:
             work_cap *= 4
+        elif elem and work_limit is not None and work_cap > work_limit:
+            work_cap = max(work_limit, work_cap // 2)  # columns again: back toward the cheap cap
         if complete:
             rc_lb = min(_rc(jobs, piR_in, T, P) for _, T, P in elem) if elem else -RC_TOL
         else:
