@@ -22,7 +22,8 @@ Algorithm (wall-clock budget T = ``time_limit_s`` for everything)
 -----------------------------------------------------------------
 1. Greedy warm start: GBP-CR + GCA for every c (truncated to the job servers needed); its chains
    seed the column pool and its value is the first incumbent (so the result is never worse).
-2. Column generation on the LP relaxation, until converged, or ``cg_share``·T (default 50 %), or
+2. Column generation on the LP relaxation, until converged, or ``cg_share``·T (default 50 %; plus
+   the local search's share, see 2b), or
    (job servers, ``early_stop``) ⌈bound⌉ = ⌈z_RMP⌉: the restricted master's value is ≥ LP*, so the
    rounded bound cannot rise any more.
    Pricing (:mod:`.pricing`, numba): the relaxed hull pricing (a server may repeat) and the exact
@@ -34,7 +35,18 @@ Algorithm (wall-clock budget T = ``time_limit_s`` for everything)
    LP over *all* columns, so (λ/ρ̄ · π_R − Σ_j u_j)/γ ≤ LP* ≤ OPT; the integer bound is its ceiling.
    Throughput (max): Σ_j u_j + max(0, −rc_min)·X̄ ≥ OPT with X̄ = Σ_j max_σ S_σ / L ≥ Σ x
    (each job server holds L slots).
+   2b. (job servers) when the first 10 % of T did not settle the bound: simulated annealing over
+   placements scored by GCA (:mod:`.local_search`, ``ls_share``·T, default 20 %); every placement
+   it improves on seeds the column pool with its GCA chains (this also breaks the master's
+   degenerate start at the greedy's vertex), then column generation resumes.
+   2c. a second, shorter local search (``ls2_share``·T) from the incumbent and the rounded LP.
+   The exact search starts capped at 2·10⁶ work units per round (many cheap rounds; a capped search
+   returns the columns found so far and the bound then uses the relaxed minimum); the cap grows ×4
+   when a capped search finds nothing and shrinks back once columns are found again.
 3. Incumbents (restricted: labelled so) —
+   0. the local search's best placement: its own LP (ranges fixed, other servers off) priced to
+      optimality, then the §2.2 allocation MKP over its chains (skipped when ⌈that LP⌉ shows it
+      cannot beat GCA's allocation);
    a. price-and-branch: the integer master over the generated columns (HiGHS/Gurobi MIP);
    b. diving: fix the most-used segment of the LP (all y ≥ 0.99 at once), forbid the server's other
       segments, re-run column generation under the fixings, repeat until the placement is integral;
@@ -261,6 +273,15 @@ class _Master:
         # server j at its one-range dual instead of for free (far fewer useless columns)
         absent = ~present
         pi[absent] = u[segs.server[absent]] / segs.slots[absent]
+        if not self.fixed:
+            # present rows too: π_σ ← max(π_σ, u_j/S_σ) is another *optimal* dual solution of this
+            # master — every chain's reduced cost only rises, every y column stays dual feasible
+            # (u_j − S_σ π_σ ≥ 0) and the dual objective (λ/ρ̄·π_R − Σ u_j) does not involve π_σ.
+            # At a degenerate vertex (the greedy's: new ranges of busy servers have y = 0 and dual 0)
+            # it prices a new range at its server's one-range dual instead of for free, so pricing
+            # stops flooding the master with columns that can only enter at zero level.
+            lift = u[segs.server[present]] / segs.slots[present]
+            pi[present] = np.maximum(pi[present], lift)
         need = np.zeros(J)
         np.maximum.at(need, segs.server[present], segs.slots[present] * pi[present])
         u = np.maximum(u, need)  # every y column dual feasible (exactly, not up to HiGHS' tolerance)
@@ -308,7 +329,7 @@ def _lagrangian(problem: Problem, segs: Segments, jobs: bool, x_bar: float, piR:
 
 def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: float, on_bound=None,
                        elem_count: int = 64, x_bar: float = 0.0, alpha0: float = 0.5, max_rounds: int | None = None,
-                       work_limit: int = 10_000_000):
+                       work_limit: int = 10_000_000, restricted_tries: int = 6):
     """Column generation until converged, the deadline, or Ctrl-C. Returns (converged, last _LP).
 
     Dual stabilisation (Wentges smoothing): pricing runs at π_in = α·π_center + (1 − α)·π_LP, where
@@ -326,6 +347,7 @@ def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: fl
     need_lp = True
     rounds = 0
     work_cap = work_limit
+    rng = np.random.default_rng(0)
     while not STOP.requested and time.perf_counter() < deadline:
         rounds += 1
         if max_rounds is not None and rounds > max_rounds:
@@ -372,6 +394,20 @@ def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: fl
                 break  # the caller's early termination (the rounded bound cannot improve any more)
             if center is None or (value > center[0] if jobs else value < center[0]):
                 center = (value, piR_in, pi_in)
+        if not complete and not elem and not STOP.requested:
+            # the capped exact search found nothing (its tree can explode at degenerate duals): price
+            # restricted hop graphs (a random half of the servers removed) — small trees, simple chains;
+            # heuristic columns only (the bound above and the convergence test use the full search)
+            for _ in range(restricted_tries):
+                drop = np.flatnonzero(rng.random(problem.num_servers) < 0.5)
+                pi_sub = pi_price.copy()
+                pi_sub[np.isin(segs.server, drop)] = np.inf
+                sub, _c = pricer.elementary(pi_sub, w, const=const, count=elem_count, threshold=-RC_TOL,
+                                            deadline=deadline, work_limit=work_limit)
+                if sub:
+                    elem = sub
+                    work_cap = max(work_limit, work_cap // 4)  # undo this round's growth
+                    break
         # add the columns that improve the current LP (reduced cost at π_LP)
         added = 0
         for p, T, _ in elem + [q for q in pts if _simple(segs, q[0])]:

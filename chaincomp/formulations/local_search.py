@@ -12,7 +12,8 @@ placement when the walk has not improved for a while). Moves, each keeping every
 admissible (S_j(m_j) ≥ 1 cache slot, blocks inside 1..L):
 
 - shift one server's range by ±1..3 blocks;
-- swap two servers' ranges (when both lengths fit the other server's memory);
+- swap two servers' ranges (when both lengths fit the other server's memory; the second server may
+  be unused, then the range moves to it);
 - grow or shrink one server's range by one block at either end (shrinking to 0 switches it off);
 - switch a server off, or switch an unused server on with a range copied from a used server
   (shifted by 0..±2) or a random admissible range.
@@ -150,11 +151,10 @@ class PlacementSearch:
                 return False
             a[j] = na
             return True
-        if kind < 0.5:  # swap two ranges
-            if used.size < 2:
-                return False
-            i, j = (int(v) for v in rng.choice(used, 2, replace=False))
-            if m[i] == m[j] and a[i] == a[j]:
+        if kind < 0.5:  # swap two servers' ranges (the other may be unused: the range moves over)
+            i = int(used[rng.integers(used.size)])
+            j = int(rng.integers(self.J))
+            if j == i or (m[i] == m[j] and a[i] == a[j]):
                 return False
             if m[j] > mmax[i] or m[i] > mmax[j]:
                 return False
