@@ -28,7 +28,8 @@ Algorithm (wall-clock budget T = ``time_limit_s`` for everything)
    rounded bound cannot rise any more.
    Pricing (:mod:`.pricing`, numba): the relaxed hull pricing (a server may repeat) and the exact
    elementary branch and bound over simple chains, every iteration. Segment rows enter the master
-   lazily (an absent row has dual 0). **Valid bound at every iteration** (Lagrangian / Farley): with
+   lazily (an absent row is priced at u_j/S_σ, and present rows are lifted to max(π_σ, u_j/S_σ):
+   another optimal dual of the master, see :meth:`_Master.solve`). **Valid bound at every iteration** (Lagrangian / Farley): with
    the row duals (π_R, π ≥ 0, u_j ≥ max_σ S_σ π_σ so that every y column is dual feasible) and γ =
    max(1, 1 − rc_min), where rc_min is the exact elementary minimum reduced cost (or the relaxed one,
    a lower bound on it, if the exact search was cut short), (π_R, π, u)/γ is dual feasible for the
