@@ -7,6 +7,16 @@ the limit, the incumbent, the bound, and the greedy's gap to the best bound.
 
     python benchmarks/bench_milp.py            # 4×4 … 40×70, 60 s each (≈ 6 min)
     python benchmarks/bench_milp.py --quick    # 4×4 and 6×6, 10 s each (CI)
+
+``--family bloom``: the issue-10 family — ``chaincomp generate bloom`` instances with RIPE Atlas RTTs
+(J = 40, η = 0.2, λ ∈ {1, 1.5, 2, 2.4}; J = 60, η = 0.3, λ = 3; ``--count`` instances each, base
+``--seed``; J = 100, η = 0.2, λ ∈ {2, 4}, one each). Per instance: the best-c greedy (GBP-CR + GCA),
+the milp's design, its valid bound, the gap, the wall time and the primal integral
+PI = ∫₀ᵀ (v(t) − v*)/v(t) dt (seconds; v(t) = incumbent at time t, v* = the final incumbent; 0 when
+the final design was known at once), from ``ColgenResult.history``. Every design is verified.
+
+    python benchmarks/bench_milp.py --family bloom --time-limit 60            # ≈ 17 instances × 60 s
+    python benchmarks/bench_milp.py --family bloom --quick                    # 2 instances, 10 s each
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout's chaincomp
 
 from milp_instances import bloom_like  # noqa: E402
 
@@ -54,12 +65,88 @@ def run(J: int, L: int, limit: float, fraction: float = 0.5) -> dict:
     }
 
 
+RTT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ripe_atlas_eu_rtt.csv"
+
+
+def bloom_family(seed: int, count: int, quick: bool) -> list[tuple[str, dict, int]]:
+    """(label, generator params, index) of the issue-10 BLOOM family (see the module docstring)."""
+    if quick:
+        return [("J40 λ2.4", dict(servers=40, eta=0.2, rate=2.4), 0), ("J40 λ1.5", dict(servers=40, eta=0.2, rate=1.5), 0)]
+    out = []
+    for rate in (1.0, 1.5, 2.0, 2.4):
+        out += [(f"J40 λ{rate:g}", dict(servers=40, eta=0.2, rate=rate), i) for i in range(count)]
+    out += [("J60 λ3", dict(servers=60, eta=0.3, rate=3.0), i) for i in range(count)]
+    out += [(f"J100 λ{rate:g}", dict(servers=100, eta=0.2, rate=rate), 0) for rate in (2.0, 4.0)]
+    return out
+
+
+def primal_integral(history: list, value_final: float, t_end: float) -> float:
+    """∫₀ᵀ (v(t) − v*)/v(t) dt for a step function v given as (time, value) at each improvement
+    (1 before the first incumbent)."""
+    total, prev_t, prev_v = 0.0, 0.0, None
+    for t, v in list(history) + [(t_end, None)]:
+        t = min(t, t_end)
+        gap = 1.0 if prev_v is None else (prev_v - value_final) / prev_v
+        total += gap * max(t - prev_t, 0.0)
+        prev_t, prev_v = t, (v if v is not None else prev_v)
+    return total
+
+
+def run_family(args) -> None:
+    from chaincomp.core.solution import Solution
+    from chaincomp.formulations.colgen import solve_colgen
+    from chaincomp.instances.generators import generate_problem
+    from chaincomp.instances.network import load_network
+
+    limit = args.time_limit or (10.0 if args.quick else 60.0)
+    net = load_network(args.rtt_data)
+    rows = []
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; threads={args.threads}; "
+          f"time limit {limit:g} s; base seed {args.seed}")
+    print(f"{'instance':>14} {'idx':>3} {'greedy':>6} {'milp':>5} {'bound':>5} {'gap':>6} {'time s':>6} "
+          f"{'PI s':>6} {'source':>22} {'status':>10}")
+    for label, params, index in bloom_family(args.seed, args.count, args.quick):
+        p = generate_problem("bloom", seed=args.seed, index=index, network=net, **params)
+        t = time.perf_counter()
+        r = solve_colgen(p, time_limit_s=limit, threads=args.threads, seed=0)
+        wall = time.perf_counter() - t
+        if r.allocation is not None:
+            assert_valid(Solution.create(p, "milp", r.placement, r.allocation))
+        gap = None if r.value is None or r.bound is None else (r.value - r.bound) / r.value
+        pi = primal_integral(r.history, r.value, wall) if r.value is not None else None
+        row = {"instance": label, "index": index, "seed": args.seed, "J": p.num_servers, "L": p.num_blocks,
+               "greedy": r.greedy_value, "milp": r.value, "bound": r.bound, "gap": gap, "time_s": round(wall, 2),
+               "primal_integral_s": None if pi is None else round(pi, 2), "status": r.status,
+               "incumbent_source": r.incumbent_source, "lp_bound": r.lp_bound, "lp_converged": r.lp_converged,
+               "history": [(round(a, 2), b) for a, b in r.history]}
+        rows.append(row)
+        g = "—" if gap is None else f"{100 * gap:.1f}%"
+        print(f"{label:>14} {index:>3} {r.greedy_value!s:>6} {r.value!s:>5} {r.bound!s:>5} {g:>6} {wall:>6.1f} "
+              f"{'—' if pi is None else f'{pi:.1f}':>6} {r.incumbent_source[:22]:>22} {r.status:>10}", flush=True)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    gaps = [r["gap"] for r in rows if r["gap"] is not None]
+    beaten = sum(1 for r in rows if r["milp"] is not None and r["greedy"] is not None and r["milp"] < r["greedy"])
+    print(f"worst gap {100 * max(gaps):.1f}%, median {100 * sorted(gaps)[len(gaps) // 2]:.1f}%; "
+          f"greedy beaten on {beaten}/{len(rows)}; proved optimal on {sum(r['status'] == 'optimal' for r in rows)}")
+    if args.json:
+        print(json.dumps(rows, indent=2))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--time-limit", type=float, default=None)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--family", choices=["sizes", "bloom"], default="sizes",
+                    help="sizes: the seeded J×L ladder (default); bloom: the issue-10 BLOOM/RIPE family")
+    ap.add_argument("--seed", type=int, default=40, help="bloom: base seed of `chaincomp generate` (default 40)")
+    ap.add_argument("--count", type=int, default=3, help="bloom: instances per (J, λ) (default 3)")
+    ap.add_argument("--threads", type=int, default=1, help="solver threads (default 1)")
+    ap.add_argument("--rtt-data", default=str(RTT_DATA), help="RIPE Atlas RTT CSV")
     args = ap.parse_args()
+    if args.family == "bloom":
+        run_family(args)
+        return
     sizes = SIZES[:2] if args.quick else SIZES
     limit = args.time_limit or (10.0 if args.quick else 60.0)
     rows = []

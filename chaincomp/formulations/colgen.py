@@ -22,19 +22,32 @@ Algorithm (wall-clock budget T = ``time_limit_s`` for everything)
 -----------------------------------------------------------------
 1. Greedy warm start: GBP-CR + GCA for every c (truncated to the job servers needed); its chains
    seed the column pool and its value is the first incumbent (so the result is never worse).
-2. Column generation on the LP relaxation, until converged, or ``cg_share``·T (default 50 %), or
+2. Column generation on the LP relaxation, until converged, or ``cg_share``·T (default 50 %; plus
+   the local search's share, see 2b), or
    (job servers, ``early_stop``) ⌈bound⌉ = ⌈z_RMP⌉: the restricted master's value is ≥ LP*, so the
    rounded bound cannot rise any more.
    Pricing (:mod:`.pricing`, numba): the relaxed hull pricing (a server may repeat) and the exact
    elementary branch and bound over simple chains, every iteration. Segment rows enter the master
-   lazily (an absent row has dual 0). **Valid bound at every iteration** (Lagrangian / Farley): with
+   lazily (an absent row is priced at u_j/S_σ, and present rows are lifted to max(π_σ, u_j/S_σ):
+   another optimal dual of the master, see :meth:`_Master.solve`). **Valid bound at every iteration** (Lagrangian / Farley): with
    the row duals (π_R, π ≥ 0, u_j ≥ max_σ S_σ π_σ so that every y column is dual feasible) and γ =
    max(1, 1 − rc_min), where rc_min is the exact elementary minimum reduced cost (or the relaxed one,
    a lower bound on it, if the exact search was cut short), (π_R, π, u)/γ is dual feasible for the
    LP over *all* columns, so (λ/ρ̄ · π_R − Σ_j u_j)/γ ≤ LP* ≤ OPT; the integer bound is its ceiling.
    Throughput (max): Σ_j u_j + max(0, −rc_min)·X̄ ≥ OPT with X̄ = Σ_j max_σ S_σ / L ≥ Σ x
    (each job server holds L slots).
+   2b. (job servers) when the first 10 % of T did not settle the bound: simulated annealing over
+   placements scored by GCA (:mod:`.local_search`, ``ls_share``·T, default 20 %); every placement
+   it improves on seeds the column pool with its GCA chains (this also breaks the master's
+   degenerate start at the greedy's vertex), then column generation resumes.
+   2c. a second, shorter local search (``ls2_share``·T) from the incumbent and the rounded LP.
+   The exact search starts capped at 2·10⁶ work units per round (many cheap rounds; a capped search
+   returns the columns found so far and the bound then uses the relaxed minimum); the cap grows ×4
+   when a capped search finds nothing and shrinks back once columns are found again.
 3. Incumbents (restricted: labelled so) —
+   0. the local search's best placement: its own LP (ranges fixed, other servers off) priced to
+      optimality, then the §2.2 allocation MKP over its chains (skipped when ⌈that LP⌉ shows it
+      cannot beat GCA's allocation);
    a. price-and-branch: the integer master over the generated columns (HiGHS/Gurobi MIP);
    b. diving: fix the most-used segment of the LP (all y ≥ 0.99 at once), forbid the server's other
       segments, re-run column generation under the fixings, repeat until the placement is integral;
@@ -67,6 +80,7 @@ from chaincomp.formulations.common import (
     placement_from_segments,
     segments,
 )
+from chaincomp.formulations.local_search import lp_placement, run_local_search
 from chaincomp.formulations.pricing import Pricer
 from chaincomp.problem import Problem
 from chaincomp.solvers import MilpModel, SolveOptions, SolveResult, solve
@@ -94,6 +108,7 @@ class ColgenResult:
     size: dict = field(default_factory=dict)
     solver_name: str = "highs"
     solver_version: str = ""
+    history: list = field(default_factory=list)  # (seconds since start, incumbent value) at each improvement
 
 
 @dataclass
@@ -259,6 +274,15 @@ class _Master:
         # server j at its one-range dual instead of for free (far fewer useless columns)
         absent = ~present
         pi[absent] = u[segs.server[absent]] / segs.slots[absent]
+        if not self.fixed:
+            # present rows too: π_σ ← max(π_σ, u_j/S_σ) is another *optimal* dual solution of this
+            # master — every chain's reduced cost only rises, every y column stays dual feasible
+            # (u_j − S_σ π_σ ≥ 0) and the dual objective (λ/ρ̄·π_R − Σ u_j) does not involve π_σ.
+            # At a degenerate vertex (the greedy's: new ranges of busy servers have y = 0 and dual 0)
+            # it prices a new range at its server's one-range dual instead of for free, so pricing
+            # stops flooding the master with columns that can only enter at zero level.
+            lift = u[segs.server[present]] / segs.slots[present]
+            pi[present] = np.maximum(pi[present], lift)
         need = np.zeros(J)
         np.maximum.at(need, segs.server[present], segs.slots[present] * pi[present])
         u = np.maximum(u, need)  # every y column dual feasible (exactly, not up to HiGHS' tolerance)
@@ -306,7 +330,7 @@ def _lagrangian(problem: Problem, segs: Segments, jobs: bool, x_bar: float, piR:
 
 def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: float, on_bound=None,
                        elem_count: int = 64, x_bar: float = 0.0, alpha0: float = 0.5, max_rounds: int | None = None,
-                       work_limit: int = 10_000_000):
+                       work_limit: int = 10_000_000, restricted_tries: int = 6):
     """Column generation until converged, the deadline, or Ctrl-C. Returns (converged, last _LP).
 
     Dual stabilisation (Wentges smoothing): pricing runs at π_in = α·π_center + (1 − α)·π_LP, where
@@ -324,6 +348,7 @@ def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: fl
     need_lp = True
     rounds = 0
     work_cap = work_limit
+    rng = np.random.default_rng(0)
     while not STOP.requested and time.perf_counter() < deadline:
         rounds += 1
         if max_rounds is not None and rounds > max_rounds:
@@ -351,6 +376,8 @@ def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: fl
                                            deadline=deadline, work_limit=work_cap)
         if not complete and not elem:
             work_cap *= 4
+        elif elem and work_limit is not None and work_cap > work_limit:
+            work_cap = max(work_limit, work_cap // 2)  # columns again: back toward the cheap cap
         if complete:
             rc_lb = min(_rc(jobs, piR_in, T, P) for _, T, P in elem) if elem else -RC_TOL
         else:
@@ -368,6 +395,20 @@ def _column_generation(master: _Master, pricer: Pricer, jobs: bool, deadline: fl
                 break  # the caller's early termination (the rounded bound cannot improve any more)
             if center is None or (value > center[0] if jobs else value < center[0]):
                 center = (value, piR_in, pi_in)
+        if not complete and not elem and not STOP.requested:
+            # the capped exact search found nothing (its tree can explode at degenerate duals): price
+            # restricted hop graphs (a random half of the servers removed) — small trees, simple chains;
+            # heuristic columns only (the bound above and the convergence test use the full search)
+            for _ in range(restricted_tries):
+                drop = np.flatnonzero(rng.random(problem.num_servers) < 0.5)
+                pi_sub = pi_price.copy()
+                pi_sub[np.isin(segs.server, drop)] = np.inf
+                sub, _c = pricer.elementary(pi_sub, w, const=const, count=elem_count, threshold=-RC_TOL,
+                                            deadline=deadline, work_limit=work_limit)
+                if sub:
+                    elem = sub
+                    work_cap = max(work_limit, work_cap // 4)  # undo this round's growth
+                    break
         # add the columns that improve the current LP (reduced cost at π_LP)
         added = 0
         for p, T, _ in elem + [q for q in pts if _simple(segs, q[0])]:
@@ -404,6 +445,10 @@ def solve_colgen(
     dive: bool = True,
     early_stop: bool = True,
     start: GreedyStart | None = None,
+    local_search: bool = True,
+    ls_share: float = 0.2,
+    ls2_share: float = 0.1,
+    elem_count: int = 64,
 ) -> ColgenResult:
     """Run the algorithm of the module docstring within ``time_limit_s`` (wall clock, all phases)."""
     t0 = time.perf_counter()
@@ -439,6 +484,9 @@ def solve_colgen(
                 master.add_chain(chain_segments(segs, best[0], ch), ch.service_time_s)
         greedy_value = inc["value"]
     phases["greedy_s"] = time.perf_counter() - t0
+    history: list = []
+    if inc["value"] is not None:
+        history.append((phases["greedy_s"], inc["value"]))
 
     def better(val) -> bool:
         if val is None:
@@ -475,8 +523,26 @@ def solve_colgen(
         return math.ceil(b - 1e-6) if jobs else b
 
     cg_deadline = t0 + cg_share * time_limit_s
-    converged, lp = _column_generation(master, pricer, jobs, cg_deadline, on_bound, x_bar=x_bar,
-                                       work_limit=100_000_000 if jobs else 10_000_000)
+    work_limit = 2_000_000 if jobs else 10_000_000  # small first cap: many cheap rounds (grows ×4 when a capped search finds nothing)
+    if jobs and local_search and ls_share > 0:
+        # 2a. a first part of column generation: small instances settle here and need no search
+        first = t0 + 0.2 * cg_share * time_limit_s
+        converged, lp = _column_generation(master, pricer, jobs, first, on_bound, x_bar=x_bar,
+                                           elem_count=elem_count, work_limit=work_limit)
+        settled_a = converged or bound["early"]
+        if not settled_a and not STOP.requested and not (inc["value"] is not None and int_bound() is not None
+                                                         and inc["value"] <= int_bound()):
+            # 2b. local search over placements (restricted: a heuristic); its designs' chains join the pool
+            ls_end = min(deadline, time.perf_counter() + ls_share * time_limit_s)
+            phases["local_search"] = run_local_search(problem, segs, master, inc, better, greedy, ls_end, t0,
+                                                      seed, history)
+            cg_deadline += ls_share * time_limit_s
+        if not settled_a and not STOP.requested:
+            converged, lp = _column_generation(master, pricer, jobs, min(cg_deadline, deadline), on_bound,
+                                               x_bar=x_bar, elem_count=elem_count, work_limit=work_limit)
+    else:
+        converged, lp = _column_generation(master, pricer, jobs, cg_deadline, on_bound, x_bar=x_bar,
+                                           elem_count=elem_count, work_limit=work_limit)
     display.close()
     if jobs and converged and lp is not None and lp.art > 1e-7:
         display.close()
@@ -528,16 +594,47 @@ def solve_colgen(
             pl, al, val = decode(res.values)
             if better(val):
                 inc.update(placement=pl, allocation=al, value=val, source=label)
+                history.append((time.perf_counter() - t0, val))
         return res
 
     def left() -> float:
         return deadline - time.perf_counter()
 
+    # 2c. a second local search, from the incumbent and the rounded LP placement (restricted: heuristic)
+    if jobs and local_search and ls2_share > 0 and lp is not None and not proved() and not STOP.requested \
+            and left() > 2.0:
+        rounded = lp_placement(problem, segs, lp.y)
+        phases["local_search_2"] = run_local_search(
+            problem, segs, master, inc, better, greedy, time.perf_counter() + min(ls2_share * time_limit_s, 0.5 * left()),
+            t0, None if seed is None else seed + 1, history, extra_starts=[rounded])
+
+    # 3a'. the local search's best placement: the exact §2.2 allocation MKP over all its chains
+    if jobs and inc["source"] == "local search" and not proved() and not STOP.requested and left() > 1.0:
+        # the placement's own LP (ranges fixed, other servers off) priced to optimality first, so the MKP
+        # sees the chains its LP wants (the placements have far too many chains to list them all)
+        pl = inc["placement"]
+        chosen = [int(segs.index[j, pl.first_block[j], pl.last_block[j]]) for j in pl.used]
+        mkp_end = time.perf_counter() + min(left() - 0.5, max(2.0, 0.08 * time_limit_s))
+        for s_ in chosen:
+            master.fix(s_)
+        master.forbid_servers([j for j in range(problem.num_servers) if pl.num_blocks[j] == 0])
+        conv_f, lp_f = _column_generation(master, pricer, jobs, mkp_end - 0.3 * (mkp_end - time.perf_counter()),
+                                          elem_count=64, alpha0=0.0, max_rounds=60)
+        master.reset_fixings()
+        entry = {"lp_converged": conv_f, "lp": None if lp_f is None else lp_f.z}
+        if lp_f is None or not conv_f or math.ceil(lp_f.z - 1e-6) < inc["value"]:
+            pool, how = _placement_pool(problem, segs, pl, [p for p in master.chains if set(p) <= set(chosen)])
+            res = run_master(pool, max(mkp_end - time.perf_counter(), 0.5), "local search + §2.2 MKP",
+                             fixed_segments=chosen)
+            entry.update(status=res.status, objective=res.objective, columns=len(pool), chains=how,
+                         time_s=res.wall_time_s)
+        phases["local_search_mkp"] = entry
+
     # 3a. price-and-branch on the generated pool
     if not proved() and not STOP.requested and master.chains and left() > 0.2:
         pool = [p for p in master.chains if _simple(segs, p)]
         share = 0.15 * time_limit_s if not settled or not jobs else 0.25 * left()
-        res = run_master(pool, min(left(), max(share, 0.5)), "price-and-branch")
+        res = run_master(pool, min(left() - 0.75, max(share, 0.5)), "price-and-branch")
         phases["price_and_branch"] = {"status": res.status, "objective": res.objective, "bound": res.bound,
                                       "time_s": res.wall_time_s, "columns": len(pool)}
 
@@ -685,6 +782,7 @@ def solve_colgen(
         size=size,
         solver_name=solver,
         solver_version=solver_version,
+        history=history,
     )
     # for the exact near-tie check of the caller (formulations/exact_master.py): the converged duals
     result.exact_context = {"segs": segs, "pricer": pricer, "best": bound["best"], "settled": settled}
@@ -693,7 +791,6 @@ def solve_colgen(
 
 def _dives(problem, segs, pricer, root: _Master, jobs, deadline, inc, better, run_master, done, max_dives=8):
     """Diving heuristic over the column-generation LP (see the module docstring, step 3b)."""
-    from chaincomp.formulations.cache_allocation import all_chains
 
     log = []
     tried_first: set = set()
@@ -763,17 +860,7 @@ def _dives(problem, segs, pricer, root: _Master, jobs, deadline, inc, better, ru
                     m.fix(int(s_))
             m.forbid_servers([j for j in range(problem.num_servers) if j not in by_server])
             _column_generation(m, pricer, jobs, deadline, elem_count=64, alpha0=0.0, max_rounds=40)
-            pool = [p for p in m.chains if set(p) <= set(chosen)]
-            try:
-                have = set(pool)
-                for ch in all_chains(problem, pl, limit=20_000):
-                    p = chain_segments(segs, pl, ch)
-                    if p not in have and all(int(segs.slots[s]) >= b for s, b in zip(p, ch.blocks)):
-                        pool.append(p)
-                        have.add(p)
-                entry["chains"] = "all"
-            except Exception:  # too many chains: the generated ones only
-                entry["chains"] = "generated"
+            pool, entry["chains"] = _placement_pool(problem, segs, pl, [p for p in m.chains if set(p) <= set(chosen)])
             before = inc["value"]
             res = run_master(pool, max(deadline - time.perf_counter(), 0.5), "dive", fixed_segments=chosen)
             entry.update(value=res.objective, status=res.status, columns=len(pool), improved=inc["value"] != before)
@@ -782,6 +869,26 @@ def _dives(problem, segs, pricer, root: _Master, jobs, deadline, inc, better, ru
             break  # the first step had nothing to vary: further dives would repeat this one
     root.reset_fixings()
     return log
+
+
+def _placement_pool(problem, segs, pl, pool, limit: int = 20_000):
+    """``pool`` plus every chain of placement ``pl`` that can carry ≥ 1 unit (or only ``pool`` when
+    the placement has more than ``limit`` chains). Returns (pool, "all" | "generated")."""
+    from chaincomp.errors import UsageError
+    from chaincomp.formulations.cache_allocation import all_chains
+
+    pool = list(pool)
+    have = set(pool)
+    try:
+        chains = all_chains(problem, pl, limit=limit)
+    except UsageError:  # too many chains: the generated ones only
+        return pool, "generated"
+    for ch in chains:
+        p = chain_segments(segs, pl, ch)
+        if p not in have and all(int(segs.slots[s]) >= b for s, b in zip(p, ch.blocks)):
+            pool.append(p)
+            have.add(p)
+    return pool, "all"
 
 
 def _simple(segs: Segments, path: tuple) -> bool:
