@@ -34,7 +34,8 @@ import numpy as np
 
 from chaincomp.core.placement import Placement
 from chaincomp.formulations.common import truncate
-from chaincomp.heuristics.gca import _gca_kernel, gca
+from chaincomp.heuristics.gca import gca
+from chaincomp.heuristics.gca_kernel import gca_grouped
 from chaincomp.problem import Problem
 from chaincomp.solvers.base import STOP
 
@@ -72,7 +73,7 @@ def _score(a, m, tau_c, tau_p, slots_len, L, R):  # pragma: no cover - numba
         tc[i] = tau_c[j]
         tp[i] = tau_p[j]
         sl[i] = slots_len[j, m[j]]
-    nodes, off, caps = _gca_kernel(first, last, tc, tp, sl, L)
+    nodes, off, caps, _times = gca_grouped(first, last, tc, tp, sl, L)
     need = R
     count = 0.0
     for r in range(caps.size):
