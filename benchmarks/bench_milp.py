@@ -80,21 +80,8 @@ def bloom_family(seed: int, count: int, quick: bool) -> list[tuple[str, dict, in
     return out
 
 
-def primal_integral(history: list, value_final: float, t_end: float) -> float:
-    """∫₀ᵀ (v(t) − v*)/v(t) dt for a step function v given as (time, value) at each improvement
-    (1 before the first incumbent)."""
-    total, prev_t, prev_v = 0.0, 0.0, None
-    for t, v in list(history) + [(t_end, None)]:
-        t = min(t, t_end)
-        gap = 1.0 if prev_v is None else (prev_v - value_final) / prev_v
-        total += gap * max(t - prev_t, 0.0)
-        prev_t, prev_v = t, (v if v is not None else prev_v)
-    return total
-
-
 def run_family(args) -> None:
-    from chaincomp.core.solution import Solution
-    from chaincomp.formulations.colgen import solve_colgen
+    from chaincomp import methods
     from chaincomp.instances.generators import generate_problem
     from chaincomp.instances.network import load_network
 
@@ -108,21 +95,22 @@ def run_family(args) -> None:
     for label, params, index in bloom_family(args.seed, args.count, args.quick):
         p = generate_problem("bloom", seed=args.seed, index=index, network=net, **params)
         t = time.perf_counter()
-        r = solve_colgen(p, time_limit_s=limit, threads=args.threads, seed=0)
+        sol = methods.run("milp", p, time_limit_s=limit, threads=args.threads, seed=0)  # as `chaincomp solve` runs it
         wall = time.perf_counter() - t
-        if r.allocation is not None:
-            assert_valid(Solution.create(p, "milp", r.placement, r.allocation))
-        gap = None if r.value is None or r.bound is None else (r.value - r.bound) / r.value
-        pi = primal_integral(r.history, r.value, wall) if r.value is not None else None
+        assert_valid(sol)
+        sv = sol.solver
+        value, bound = sv["objective"], sv["bound"]
+        gap = None if value is None or bound is None else (value - bound) / value
+        pi = sv.get("primal_integral_s")
         row = {"instance": label, "index": index, "seed": args.seed, "J": p.num_servers, "L": p.num_blocks,
-               "greedy": r.greedy_value, "milp": r.value, "bound": r.bound, "gap": gap, "time_s": round(wall, 2),
-               "primal_integral_s": None if pi is None else round(pi, 2), "status": r.status,
-               "incumbent_source": r.incumbent_source, "lp_bound": r.lp_bound, "lp_converged": r.lp_converged,
-               "history": [(round(a, 2), b) for a, b in r.history]}
+               "greedy": sv.get("greedy_objective"), "milp": value, "bound": bound, "gap": gap, "time_s": round(wall, 2),
+               "primal_integral_s": None if pi is None else round(pi, 2), "status": sv["status"],
+               "incumbent_source": sv.get("incumbent_source", ""), "lp_bound": sv.get("lp_bound"),
+               "lp_converged": sv.get("lp_converged"), "history": sv.get("history")}
         rows.append(row)
         g = "—" if gap is None else f"{100 * gap:.1f}%"
-        print(f"{label:>14} {index:>3} {r.greedy_value!s:>6} {r.value!s:>5} {r.bound!s:>5} {g:>6} {wall:>6.1f} "
-              f"{'—' if pi is None else f'{pi:.1f}':>6} {r.incumbent_source[:22]:>22} {r.status:>10}", flush=True)
+        print(f"{label:>14} {index:>3} {row['greedy']!s:>6} {value!s:>5} {bound!s:>5} {g:>6} {wall:>6.1f} "
+              f"{'—' if pi is None else f'{pi:.1f}':>6} {row['incumbent_source'][:22]:>22} {row['status']:>10}", flush=True)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     gaps = [r["gap"] for r in rows if r["gap"] is not None]
     beaten = sum(1 for r in rows if r["milp"] is not None and r["greedy"] is not None and r["milp"] < r["greedy"])

@@ -295,6 +295,19 @@ class _Master:
         return _LP(z, piR, pi, u, x, yv, art, dual_obj)
 
 
+def primal_integral(history: list, value_final: float, t_end: float) -> float:
+    """Primal integral ∫₀ᵀ (v(t) − v*)/v(t) dt in seconds: how long the search ran with a worse
+    design than its final one v*, weighted by how much worse. ``history`` = (time, value) at each
+    improvement; the integrand is 1 before the first incumbent."""
+    total, prev_t, prev_v = 0.0, 0.0, None
+    for t, v in list(history) + [(t_end, None)]:
+        t = min(t, t_end)
+        gap = 1.0 if prev_v is None else (prev_v - value_final) / prev_v
+        total += gap * max(t - prev_t, 0.0)
+        prev_t, prev_v = t, (v if v is not None else prev_v)
+    return total
+
+
 def _rc(jobs: bool, piR: float, T: float, P: float) -> float:
     """Reduced cost in minimisation form: 1 − π_R/T + P (job servers) or P − 1/T (throughput)."""
     return (1.0 - piR / T + P) if jobs else (P - 1.0 / T)

@@ -195,7 +195,7 @@ def _gap(value, bound):
 
 def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed, progress, t0=None):
     from chaincomp.core.exact import ExactInstance, closed_form_bound
-    from chaincomp.formulations.colgen import ColgenResult, solve_colgen
+    from chaincomp.formulations.colgen import ColgenResult, primal_integral, solve_colgen
     from chaincomp.formulations.common import greedy_start
     from chaincomp.solvers.base import STOP
 
@@ -224,8 +224,10 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
                          "interrupted" if STOP.requested else "stopped",
                          f"greedy warm start only ({why}); bound: ⌈(λ/ρ̄)·T_min⌉ with T_min = min τ^c + L·min τ^p",
                          val, "greedy", {"greedy_s": time.perf_counter() - t_in, "setup_estimate_s": est}, {},
-                         solver, "")
+                         solver, "", [(0.0, val)])
+        t_cg = t_in
     else:
+        t_cg = time.perf_counter()  # solve_colgen's history is timed from here
         r = solve_colgen(problem, objective=objective, solver=solver, time_limit_s=max(0.05, deadline - time.perf_counter()),
                          mip_gap=mip_gap, threads=threads, seed=seed, progress=progress, start=greedy)
     if r.allocation is None:
@@ -243,6 +245,7 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
             + "; try a longer --time-limit"
             + ("; " + f"{solver} could not take: " + " | ".join(r.phases["solver_refused"]) if r.phases.get("solver_refused") else "")
         )
+    elapsed = time.perf_counter() - t_cg
     info = {
         "name": solver,
         "version": r.solver_version or solver_version(solver),
@@ -263,6 +266,8 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
         "incumbent_source": r.incumbent_source,
         "greedy_objective": r.greedy_value,
         "phases": r.phases,
+        "history": [[round(t, 3), v] for t, v in r.history],  # (s since start, incumbent) at each improvement
+        "primal_integral_s": None if r.value is None else round(primal_integral(r.history, r.value, elapsed), 3),
         "_exact_context": getattr(r, "exact_context", None),  # popped by _exactly_feasible (never in the JSON)
     }
     return info, r.placement, r.allocation
