@@ -110,8 +110,10 @@ def plot(records: Iterable[dict[str, Any]], out_dir: str | Path, by: str = "conf
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from chaincomp.io.output import ensure_dir, save_figure
+
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out_dir, "plot folder")
     records = list(records)
     rows = [flat_row(r) for r in records]
     summary = summarize(records, by)
@@ -144,7 +146,7 @@ def plot(records: Iterable[dict[str, Any]], out_dir: str | Path, by: str = "conf
         ax.grid(axis="y", alpha=0.3)
         fig.tight_layout()
         path = out_dir / fname
-        fig.savefig(path, dpi=120)
+        save_figure(fig, path)
         plt.close(fig)
         files.append(path)
 
@@ -172,7 +174,7 @@ def plot(records: Iterable[dict[str, Any]], out_dir: str | Path, by: str = "conf
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     path = out_dir / "response_time.png"
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path)
     plt.close(fig)
     files.append(path)
     all_groups = names

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from chaincomp.cli import common
 from chaincomp.cli.app import app
+from chaincomp.io.text import escape
 from chaincomp.errors import UsageError
 
 
@@ -108,4 +109,4 @@ def experiment(
                 t2.add_row(*[_cell(r.get(k)) for k in keys])
             common.console.print(t2)
     for p in written + figs:
-        common.console.print(f"wrote {p}")
+        common.console.print(f"wrote {escape(str(p))}", highlight=False)

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chaincomp.core.solution import Solution
+from chaincomp.io.text import escape
 
 
 def _fmt(x, digits: int = 4, unit: str = "") -> str:
@@ -29,14 +30,14 @@ def placement_map(solution: Solution, width: int = 60) -> Table:
     a, m = solution.placement.first_block, solution.placement.num_blocks
     for j, sid in enumerate(p.server_ids):
         if m[j] == 0:
-            table.add_row(sid, "—", Text("·" * cols, style="dim"))
+            table.add_row(escape(sid), "—", Text("·" * cols, style="dim"))
             continue
         lo = (int(a[j]) - 1) * cols // L
         hi = max(lo + 1, (int(a[j]) + int(m[j]) - 1) * cols // L)
         bar = Text("·" * lo, style="dim")
         bar.append("█" * (hi - lo), style="cyan")
         bar.append("·" * (cols - hi), style="dim")
-        table.add_row(sid, f"{a[j]}–{a[j] + m[j] - 1}", bar)
+        table.add_row(escape(sid), f"{a[j]}–{a[j] + m[j] - 1}", bar)
     return table
 
 
@@ -53,7 +54,7 @@ def chains_table(solution: Solution, limit: int = 30) -> Table:
             break
         table.add_row(
             str(k + 1),
-            " → ".join(p.server_ids[j] for j in ch.servers),
+            " → ".join(escape(p.server_ids[j]) for j in ch.servers),
             " ".join(str(b) for b in ch.blocks),
             f"{ch.service_time_s:.6g}",
             str(c),
@@ -68,7 +69,7 @@ def metrics_table(solution: Solution) -> Table:
     table.add_column("quantity")
     table.add_column("value", justify="right")
     rows = [
-        ("method", solution.method),
+        ("method", escape(solution.method)),
         ("cache reservation c", _fmt(solution.parameters.get("cache_reservation"))),
         ("arrival rate λ (req/s)", _fmt(p.arrival_rate)),
         ("target load ρ̄", _fmt(p.target_load)),
@@ -123,7 +124,7 @@ def solver_line(solution: Solution) -> str | None:
     proved = s.get("proved_optimal")
     verdict = "[green]proved optimal[/]" if proved else "[yellow]not proved optimal[/]"
     return (
-        f"solver {s.get('name')} {s.get('version', '')}: status {s.get('status')}, objective {_fmt(s.get('objective'))}, "
+        f"solver {escape(s.get('name'))} {escape(s.get('version', ''))}: status {escape(s.get('status'))}, objective {_fmt(s.get('objective'))}, "
         f"bound {_fmt(s.get('bound'))}, gap {_fmt(s.get('gap'))}, {_fmt(s.get('time_s'), 3)} s — {verdict}"
     )
 
@@ -145,7 +146,7 @@ def print_solution(console: Console, solution: Solution, top: int = 5) -> None:
         console.print()
         console.print(line)
     for note in solution.extra.get("notes", []):
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {escape(note)}")
 
 
 def petals_commands(solution: Solution) -> list[str]:

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from chaincomp.cli import common
 from chaincomp.cli.app import app
+from chaincomp.io.text import escape
 from chaincomp.errors import UsageError
 
 
@@ -47,7 +47,13 @@ def report(
 
     if by not in ("config", "method"):
         raise UsageError(f"--by must be 'config' or 'method', got {by!r}")
-    records = read_records(results)
+    skipped: list[tuple[int, str]] = []
+    records = read_records(results, skipped=skipped)
+    if skipped:  # bad lines are skipped and counted, never the end of the report
+        shown = "; ".join(f"line {n}: {escape(why)}" for n, why in skipped[:5])
+        more = f"; … {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        common.err_console.print(f"[yellow]warning:[/] skipped {len(skipped)} malformed line(s) of {escape(str(results))}: {shown}{more}",
+                                 highlight=False, soft_wrap=True)
     if export_solution is not None:
         matches = [r for r in records if str(r.get("task_id", "")).startswith(export_solution)]
         if len(matches) != 1:
@@ -59,10 +65,11 @@ def report(
             raise UsageError("--export-solution needs --out FILE (or --json for stdout)")
         common.emit_json(sol, as_json, out)
         if out is not None and not as_json:
-            common.console.print(f"wrote {out}")
+            common.console.print(f"wrote {escape(str(out))}", highlight=False)
         return
     summary = rp.summarize(records, by)
     summary["file"] = str(results)
+    summary["skipped_lines"] = len(skipped)
     if csv_out is not None:
         export_csv(records, csv_out)
         summary["csv"] = str(csv_out)
@@ -78,7 +85,7 @@ def report(
         from rich.console import Console
 
         c = Console(width=max(c.width, 200))
-    table = Table(title=f"{results} — {summary['records']} task(s), {summary['cases']} (instance, seed) case(s)")
+    table = Table(title=f"{escape(str(results))} — {summary['records']} task(s), {summary['cases']} (instance, seed) case(s)")
     for col, justify in (
         (by, "left"),
         ("ok/total", "right"),
@@ -121,6 +128,6 @@ def report(
                 soft_wrap=True,
             )
     if "csv" in summary:
-        c.print(f"wrote {summary['csv']}")
+        c.print(f"wrote {escape(summary['csv'])}", highlight=False)
     if "plots" in summary:
-        c.print(f"wrote {len(summary['plots'])} plot(s) into {plot_dir}: {', '.join(Path(p).name for p in summary['plots'])}")
+        c.print(f"wrote {len(summary['plots'])} plot(s) into {escape(str(plot_dir))}: {escape(', '.join(Path(p).name for p in summary['plots']))}", highlight=False)

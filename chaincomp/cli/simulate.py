@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Annotated, List, Optional
@@ -15,6 +16,7 @@ from chaincomp import methods
 from chaincomp.cli import common
 from chaincomp.cli.app import app
 from chaincomp.errors import UsageError
+from chaincomp.io.text import escape
 
 
 @app.command()
@@ -57,6 +59,18 @@ def simulate(
     from chaincomp.sim.policies import resolve_policy
     from chaincomp.sim.runner import simulate as run_sim
 
+    from chaincomp.io import limits
+
+    limits.check_seed(seed, "--seed")
+    limits.positive_option(load, "--load", 1e6)
+    limits.positive_option(trace_rate, "--trace-rate", limits.MAX_ARRIVAL_RATE)
+    if warmup is not None and not math.isfinite(warmup):
+        raise UsageError(f"--warmup must be a fraction in [0, 1) or a whole number of jobs, got {warmup}")
+    if jobs is not None:
+        limits.check_count(jobs, limits.MAX_SIM_JOBS, "jobs", "--jobs")
+    limits.check_count(replications, limits.MAX_REPLICATIONS, "replications", "--replications")
+    if trace_offset < 0:
+        raise UsageError(f"--trace-offset must be ≥ 0, got {trace_offset}")
     instance_given = any(x is not None for x in (example, instance, cluster, model, workload))
     if solution_file is not None and (instance_given or method is not None):
         raise UsageError("give either a SOLUTION file or an instance (--example/--instance/--cluster+--model) with --method, not both")
@@ -72,6 +86,7 @@ def simulate(
     if solution.allocation.chains:
         assert_valid(solution)
     problem = solution.problem
+    limits.check_problem(problem, str(solution_file) if solution_file else problem.name)
 
     names = [p.strip() for item in (policy or ["jffc"]) for p in item.split(",") if p.strip()]
     policies = [resolve_policy(nm, solution) for nm in names]
@@ -127,9 +142,9 @@ def simulate(
         return
     _print_report(data, wall)
     if out is not None:
-        common.console.print(f"wrote {out}")
+        common.console.print(f"wrote {escape(str(out))}", highlight=False)
     if plot is not None:
-        common.console.print(f"wrote {plot}")
+        common.console.print(f"wrote {escape(str(plot))}", highlight=False)
 
 
 def _fmt(x, digits=4):
@@ -156,7 +171,7 @@ def _print_report(data: dict, wall: float) -> None:
             src += f", time ×{wl['time_scale']:.4g} → {_fmt(wl['simulated']['rate_per_s'])} req/s"
     else:
         src = f"Poisson λ = {_fmt(wl['arrival_rate_per_s'])} req/s"
-    con.print(f"[bold]{data['design']['instance']}[/] · design: {data['design']['method']} · {src} · service {sim['service']} · "
+    con.print(f"[bold]{escape(data['design']['instance'])}[/] · design: {escape(data['design']['method'])} · {escape(src)} · service {sim['service']} · "
               f"{sim['num_jobs']} jobs × {sim['replications']} replication(s), warm-up {sim['warmup_jobs']} · seed {sim['seed']}",
               highlight=False)
     table = Table(title="Response time (s; ± = 95% CI of the mean), mean waiting and service (s)",
@@ -168,7 +183,7 @@ def _print_report(data: dict, wall: float) -> None:
         rt, wt, st = r["response_time_s"], r["waiting_time_s"], r["service_time_s"]
         ci = rt.get("mean_ci95")
         table.add_row(
-            r["policy"],
+            escape(r["policy"]),
             _num(rt["mean"]) + (f"±{_num(ci)}" if ci is not None else ""),
             _num(rt["median"]), _num(rt["p95"]), _num(rt["p99"]), _num(rt["max"]),
             _num(wt["mean"]), _num(st["mean"]),
@@ -187,7 +202,7 @@ def _print_report(data: dict, wall: float) -> None:
             con.print(f"Theorem 4 (JFFC, load ρ = {_fmt(th['load'], 3)}): mean response time ∈ [{_fmt(lo)}, {_fmt(hi)}] s{tag}")
     for r in data["policies"]:
         if r.get("retries"):
-            con.print(f"{r['policy']}: {r['retries']} retries", highlight=False)
+            con.print(f"{escape(r['policy'])}: {r['retries']} retries", highlight=False)
     con.print(f"[dim]simulated in {wall:.2f} s[/]")
 
 
@@ -219,7 +234,8 @@ def _plot_cdfs(report, path: Path, data: dict) -> None:
     ax.set_title(f"{data['design']['instance']}: response-time CDF ({data['simulation']['arrivals']}, {data['simulation']['service']} service)")
     ax.grid(alpha=0.3)
     ax.legend()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from chaincomp.io.output import save_figure
+
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path)
     plt.close(fig)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Optional
 
 import typer
@@ -13,6 +14,7 @@ from chaincomp.cli.app import app
 from chaincomp.cli.render import petals_commands, print_solution
 from chaincomp.core.verify import assert_valid
 from chaincomp.errors import UsageError
+from chaincomp.io.text import escape
 
 
 @app.command()
@@ -48,10 +50,20 @@ def solve(
     """
     if list_methods:
         for info in methods.available().values():
-            common.console.print(f"[bold]{info.name}[/]  {info.summary}")
+            common.console.print(f"[bold]{escape(info.name)}[/]  {escape(info.summary)}")
         return
     if export not in (None, "petals"):
         raise UsageError(f"--export supports only 'petals', got {export!r}")
+    from chaincomp.io import limits
+
+    limits.check_seed(seed, "--seed")
+    limits.positive_option(time_limit, "--time-limit")
+    if mip_gap is not None and not (math.isfinite(mip_gap) and 0 <= mip_gap <= 1e6):
+        raise UsageError(f"--mip-gap: expected a finite number ≥ 0, got {mip_gap}")
+    if threads is not None and not 1 <= threads <= 4096:
+        raise UsageError(f"--threads: expected 1..4096, got {threads}")
+    if top < 0:
+        raise UsageError(f"--top must be ≥ 0, got {top}")
     problem = common.resolve_problem(example, instance, cluster, model, workload, rate, target_load)
     options: dict = {"seed": seed}
     if c != "auto":
@@ -83,4 +95,4 @@ def solve(
         return
     print_solution(common.console, solution, top)
     if out is not None:
-        common.console.print(f"wrote {out}")
+        common.console.print(f"wrote {escape(str(out))}", highlight=False)

@@ -9,6 +9,7 @@ import typer
 
 from chaincomp.cli import common
 from chaincomp.cli.app import app
+from chaincomp.io.text import escape
 from chaincomp.core.solution import Solution
 from chaincomp.core.verify import verify_solution
 
@@ -27,13 +28,13 @@ def verify(
     if as_json:
         common.emit_json({"file": str(solution_file), "valid": not errors, "violations": errors}, True, None)
     elif errors:
-        common.console.print(f"[bold red]{solution_file}: {len(errors)} violation(s)[/]")
+        common.console.print(f"[bold red]{escape(str(solution_file))}: {len(errors)} violation(s)[/]")
         for e in errors:
-            common.console.print(f"  - {e}", highlight=False)
+            common.console.print(f"  - {escape(e)}", highlight=False)
     else:
         m = solution.metrics
         common.console.print(
-            f"[green]{solution_file}: valid[/] — {len(solution.allocation.chains)} chains, "
+            f"[green]{escape(str(solution_file))}: valid[/] — {len(solution.allocation.chains)} chains, "
             f"Σc = {m.get('total_capacity')}, ν = {m.get('service_rate')}, job servers = {m.get('job_servers')}"
         )
     raise typer.Exit(1 if errors else 0)

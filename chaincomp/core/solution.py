@@ -174,7 +174,7 @@ class Solution:
         from pydantic import ValidationError
 
         path = Path(path)
-        data = io_files.read_json(path, "solution JSON file")
+        data = io_files.read_json(path, "file")
         if not isinstance(data, dict):
             raise InvalidInstance(f"{path}: (top level): expected a JSON object (a Solution), got {type(data).__name__}")
         try:

@@ -28,6 +28,7 @@ import numpy as np
 
 from chaincomp.errors import ChaincompError, UsageError
 from chaincomp.experiments.output import ExperimentResult
+from chaincomp.io.output import save_figure
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 RIPE_FILE = "ripe_atlas_eu_rtt.csv"
@@ -122,7 +123,7 @@ def _plot_placement(res, d):
         ax.legend()
     fig.tight_layout()
     p = d / "placement.png"
-    fig.savefig(p, dpi=120)
+    save_figure(fig, p)
     plt.close(fig)
     return [p]
 
@@ -184,7 +185,7 @@ def _plot_allocation(res, d):
     ax.legend()
     fig.tight_layout()
     p = d / "allocation.png"
-    fig.savefig(p, dpi=120)
+    save_figure(fig, p)
     plt.close(fig)
     return [p]
 
@@ -247,7 +248,7 @@ def _plot_dispatch(res, d):
     ax.legend()
     fig.tight_layout()
     p = d / "dispatch.png"
-    fig.savefig(p, dpi=120)
+    save_figure(fig, p)
     plt.close(fig)
     return [p]
 
@@ -323,7 +324,7 @@ def _plot_tuning(res, d):
     axes[1].legend()
     fig.tight_layout()
     p = d / "tuning.png"
-    fig.savefig(p, dpi=120)
+    save_figure(fig, p)
     plt.close(fig)
     return [p]
 
@@ -404,7 +405,7 @@ def _plot_overall(res, d):
         ax.legend()
     fig.tight_layout()
     p = d / "overall.png"
-    fig.savefig(p, dpi=120)
+    save_figure(fig, p)
     plt.close(fig)
     return [p]
 
@@ -478,6 +479,6 @@ def _plot_testbed(res, d):
     ax.legend()
     fig.tight_layout()
     p = d / "testbed.png"
-    fig.savefig(p, dpi=120)
+    save_figure(fig, p)
     plt.close(fig)
     return [p]

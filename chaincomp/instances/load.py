@@ -39,7 +39,7 @@ from chaincomp.problem import Problem
 def read_json(path: str | Path) -> Any:
     """Parse a JSON file under the boundary rules of :mod:`chaincomp.io.files` (regular file, UTF-8,
     strict JSON, bounded size and nesting); any problem raises :class:`InvalidInstance` naming it."""
-    return io_files.read_json(path)
+    return io_files.read_json(path, "file")
 
 
 def _json_path(loc: tuple, prefix: str = "") -> str:

@@ -49,7 +49,7 @@ def open_regular(path: str | Path, what: str = "file", max_bytes: int | None = N
     try:
         st = os.stat(p)
     except FileNotFoundError:
-        raise InvalidInstance(f"{p}: no such file (expected a {what})") from None
+        raise InvalidInstance(f"{p}: no such {what}") from None
     except NotADirectoryError:
         raise InvalidInstance(f"{p}: no such {what} (a parent is not a directory)") from None
     except PermissionError:
@@ -169,3 +169,17 @@ def read_toml(path: str | Path, what: str = "TOML file") -> Any:
     except RecursionError:
         raise InvalidInstance(f"{path}: nested too deeply; the limit is {limits.MAX_JSON_DEPTH} levels") from None
     return check_depth(data, str(path))
+
+
+def open_text(path: str | Path, what: str = "file", max_bytes: int | None = None, newline: str | None = None):
+    """A text stream (UTF-8, strict) on a regular file; UTF-16/32 refused by their byte-order mark.
+    Decoding errors surface as ``UnicodeDecodeError`` while reading (callers report the line)."""
+    import io
+
+    fh = open_regular(path, what, max_bytes)
+    head = fh.peek(4)[:4] if hasattr(fh, "peek") else b""
+    for bom, name in ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"), (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16")):
+        if head.startswith(bom):
+            fh.close()
+            raise InvalidInstance(f"{path}: the {what} is {name}-encoded; expected UTF-8 (re-save it as UTF-8)")
+    return io.TextIOWrapper(fh, encoding="utf-8-sig", errors="strict", newline=newline)

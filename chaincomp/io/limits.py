@@ -66,6 +66,17 @@ def check_seed(seed: Any, where: str = "--seed") -> int:
     return seed
 
 
+def positive_option(value: float | None, name: str, upper: float = 1e12) -> float | None:
+    """A command-line number that must be finite and > 0 (None passes): refuses nan, inf, ≤ 0."""
+    import math
+
+    if value is None:
+        return None
+    if not (math.isfinite(value) and 0 < value <= upper):
+        raise UsageError(f"{name}: expected a finite number in (0, {upper:g}], got {value}")
+    return value
+
+
 def check_count(value: int, limit: int, what: str, where: str) -> None:
     """Refuse ``value > limit`` with a message naming what is counted and the documented limit."""
     if value > limit:

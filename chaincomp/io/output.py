@@ -100,3 +100,23 @@ def atomic_save(path: str | Path, save: Callable[[str], None], what: str = "outp
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def ensure_dir(path: str | Path, what: str = "output folder") -> Path:
+    """Create folder ``path`` (and parents); an existing non-folder or an OSError → :class:`OutputError`."""
+    p = Path(path)
+    try:
+        if p.exists() and not p.is_dir():
+            raise OutputError(f"{p}: exists and is not a directory; expected a folder for the {what}")
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(p, exc, what) from None
+    return p
+
+
+def save_figure(fig, path: str | Path, dpi: int = 120) -> Path:
+    """``fig.savefig`` through :func:`atomic_save` (format from the file name's suffix)."""
+    p = Path(path)
+    fmt = p.suffix.lstrip(".").lower() or "png"
+    atomic_save(p, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt), "plot")
+    return p
