@@ -75,3 +75,31 @@ def quiet_exit() -> None:
             signal.signal(sig, _quiet)
         except (OSError, ValueError):  # pragma: no cover
             pass
+
+
+def call_interruptibly(fn, *args, **kwargs):
+    """Run ``fn`` in a helper thread while the main thread waits in 50 ms steps.
+
+    Long single numpy calls (drawing or sorting tens of millions of numbers) do not return to the
+    interpreter, so a signal handler in the thread running them waits for them; here the main
+    thread stays free, the handler runs at once and the ``KeyboardInterrupt`` is raised in the main
+    thread (the CLI then prints one line and exits without waiting for the helper thread, which dies
+    with the process). Used by ``chaincomp simulate``; results are the same as calling ``fn``.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return fn(*args, **kwargs)
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["result"] = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="chaincomp-work", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.05)
+    if "error" in box:
+        raise box["error"]
+    return box["result"]

@@ -125,7 +125,10 @@ def simulate(
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
                   TimeElapsedColumn(), console=common.err_console, transient=True, disable=not show) as bar:
         task = bar.add_task("simulating", total=len(policies) * replications)
-        report = run_sim(
+        from chaincomp.interrupts import call_interruptibly
+
+        report = call_interruptibly(  # Ctrl-C / SIGTERM are handled at once, even inside long numpy calls
+            run_sim,
             problem, solution.allocation if solution.allocation.chains else None, policies,
             placement=solution.placement, arrivals=arrivals, trace=stream, lengths_from=lengths_from,
             num_jobs=n_jobs, replications=replications, seed=seed, service=service, warmup=warm, rate=lam,

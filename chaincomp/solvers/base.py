@@ -139,11 +139,10 @@ def interruptible():
         previous_term = signal.getsignal(signal.SIGTERM)
 
         def handler(signum, frame):  # noqa: ARG001
-            from chaincomp.interrupts import exit_now, note_signal
-
             if STOP.requested:  # a second Ctrl-C / SIGTERM while stopping: leave at once
+                from chaincomp.interrupts import exit_now
+
                 exit_now(signum)
-            note_signal(signum)
             STOP.request()
 
         signal.signal(signal.SIGINT, handler)
