@@ -41,8 +41,8 @@ def resolve_problem(
 
     from chaincomp.io import limits
 
-    if rate is not None and not (0 < rate <= limits.MAX_ARRIVAL_RATE):
-        raise UsageError(f"--rate must be a finite number in (0, {limits.MAX_ARRIVAL_RATE:g}], got {rate}")
+    if rate is not None and not (limits.MIN_ARRIVAL_RATE <= rate <= limits.MAX_ARRIVAL_RATE):
+        raise UsageError(f"--rate must be a finite number in [{limits.MIN_ARRIVAL_RATE:g}, {limits.MAX_ARRIVAL_RATE:g}], got {rate}")
     sources = [example is not None, instance is not None, cluster is not None or model is not None]
     if sum(sources) != 1:
         raise UsageError("give exactly one of --example NAME, --instance FILE, or --cluster FILE --model FILE [--workload FILE]")

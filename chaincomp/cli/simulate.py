@@ -62,8 +62,8 @@ def simulate(
     from chaincomp.io import limits
 
     limits.check_seed(seed, "--seed")
-    limits.positive_option(load, "--load", 1e6)
-    limits.positive_option(trace_rate, "--trace-rate", limits.MAX_ARRIVAL_RATE)
+    limits.positive_option(load, "--load", 1e6, lower=1e-6)
+    limits.positive_option(trace_rate, "--trace-rate", limits.MAX_ARRIVAL_RATE, lower=limits.MIN_ARRIVAL_RATE)
     if warmup is not None and not math.isfinite(warmup):
         raise UsageError(f"--warmup must be a fraction in [0, 1) or a whole number of jobs, got {warmup}")
     if jobs is not None:
@@ -113,6 +113,8 @@ def simulate(
         if nu <= 0:
             raise UsageError("--load needs chains with a service rate; this design has none")
         lam = load * nu
+        if not limits.MIN_ARRIVAL_RATE <= lam <= limits.MAX_ARRIVAL_RATE:
+            raise UsageError(f"--load {load} gives λ = {lam:.4g} req/s, outside [{limits.MIN_ARRIVAL_RATE:g}, {limits.MAX_ARRIVAL_RATE:g}]")
     warm = None
     if warmup is not None:
         if warmup < 0 or (warmup >= 1 and warmup != int(warmup)):

@@ -181,7 +181,11 @@ class Solution:
             SolutionFile.model_validate(data)
         except ValidationError as exc:
             raise InvalidInstance(format_validation_error(exc, str(path), SolutionFile)) from None
-        return cls.from_dict(data, source=str(path))
+        from chaincomp.io import limits
+
+        solution = cls.from_dict(data, source=str(path))
+        limits.check_problem(solution.problem, f"{path}: instance")  # finite, positive, within the documented limits
+        return solution
 
 
 def _jsonable(obj: Any) -> Any:

@@ -42,7 +42,7 @@ MemoryGB = Annotated[float, Field(gt=0, le=_lim.MAX_MEMORY_GB, allow_inf_nan=Fal
 SizeGB = Annotated[float, Field(gt=0, le=_lim.MAX_SIZE_GB, allow_inf_nan=False)]
 TimeS = Annotated[float, Field(ge=0, le=_lim.MAX_TIME_S, allow_inf_nan=False)]
 TimeMs = Annotated[float, Field(ge=0, le=_lim.MAX_TIME_S * 1000, allow_inf_nan=False)]
-Rate = Annotated[float, Field(gt=0, le=_lim.MAX_ARRIVAL_RATE, allow_inf_nan=False)]
+Rate = Annotated[float, Field(ge=_lim.MIN_ARRIVAL_RATE, le=_lim.MAX_ARRIVAL_RATE, allow_inf_nan=False)]
 Tokens = Annotated[int, Field(ge=1, le=_lim.MAX_TOKENS)]
 ArchDim = Annotated[int, Field(ge=1, le=_lim.MAX_ARCH_DIM)]
 BigFloat = Annotated[float, Field(gt=0, le=_lim.MAX_PARAMS, allow_inf_nan=False)]
@@ -224,15 +224,17 @@ class _SolStrict(BaseModel):
 
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+FinitePos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+FiniteNonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 BlockInt = Annotated[int, Field(ge=0, le=_lim.MAX_BLOCKS + 1)]
 CapInt = Annotated[int, Field(ge=-(2**53), le=2**53)]
 
 
 class SolutionServer(_SolStrict):
     id: Ident
-    memory_gb: FiniteFloat
-    tau_comm_s: FiniteFloat
-    tau_comp_s: FiniteFloat
+    memory_gb: FiniteNonNeg
+    tau_comm_s: FiniteNonNeg
+    tau_comp_s: FiniteNonNeg
 
     _id_ok = field_validator("id")(check_identifier)
 
@@ -250,10 +252,10 @@ class SolutionInstance(_SolStrict):
 
     name: str
     num_blocks: Annotated[int, Field(ge=1, le=_lim.MAX_BLOCKS)]
-    block_size_gb: FiniteFloat
-    cache_size_gb: FiniteFloat
-    arrival_rate: FiniteFloat
-    target_load: FiniteFloat = 0.7
+    block_size_gb: FinitePos
+    cache_size_gb: FinitePos
+    arrival_rate: Annotated[float, Field(ge=_lim.MIN_ARRIVAL_RATE, le=_lim.MAX_ARRIVAL_RATE, allow_inf_nan=False)]
+    target_load: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.7
     mean_input_tokens: Optional[Annotated[float, Field(ge=0, le=_lim.MAX_TOKENS, allow_inf_nan=False)]] = None
     mean_output_tokens: Optional[Annotated[float, Field(ge=0, le=_lim.MAX_TOKENS, allow_inf_nan=False)]] = None
     servers: list[SolutionServer] = Field(min_length=1, max_length=_lim.MAX_SERVERS)
@@ -270,7 +272,7 @@ class PlacementRecord(_SolStrict):
 class ChainRecord(_SolStrict):
     servers: list[str] = Field(description="Servers of the chain in processing order.", max_length=_lim.MAX_SERVERS)
     blocks: list[BlockInt] = Field(description="Blocks processed at each hop (m_ij).", max_length=_lim.MAX_SERVERS)
-    service_time_s: FiniteFloat = Field(description="T_k (Eq. 2).")
+    service_time_s: FinitePos = Field(description="T_k (Eq. 2).")
     capacity: CapInt = Field(description="c_k, concurrent jobs the chain may serve.")
 
 

@@ -28,8 +28,9 @@ MAX_GPUS = 1024
 MAX_TIME_S = 1e6
 #: RTT, ms
 MAX_RTT_MS = 1e9
-#: arrival rate λ, requests per second
+#: arrival rate λ, requests per second (below MIN the simulated horizon n/λ overflows)
 MAX_ARRIVAL_RATE = 1e9
+MIN_ARRIVAL_RATE = 1e-9
 #: mean token counts (input / output) and max_seq_len
 MAX_TOKENS = 10_000_000
 #: sizes of architecture figures (hidden size, heads, vocab, …)
@@ -66,14 +67,16 @@ def check_seed(seed: Any, where: str = "--seed") -> int:
     return seed
 
 
-def positive_option(value: float | None, name: str, upper: float = 1e12) -> float | None:
-    """A command-line number that must be finite and > 0 (None passes): refuses nan, inf, ≤ 0."""
+def positive_option(value: float | None, name: str, upper: float = 1e12, lower: float = 0.0) -> float | None:
+    """A command-line number that must be finite and > 0 (None passes): refuses nan, inf, ≤ 0;
+    with ``lower`` > 0 it must be ≥ lower."""
     import math
 
     if value is None:
         return None
-    if not (math.isfinite(value) and 0 < value <= upper):
-        raise UsageError(f"{name}: expected a finite number in (0, {upper:g}], got {value}")
+    if not (math.isfinite(value) and 0 < value <= upper and value >= lower):
+        span = f"[{lower:g}, {upper:g}]" if lower > 0 else f"(0, {upper:g}]"
+        raise UsageError(f"{name}: expected a finite number in {span}, got {value}")
     return value
 
 
