@@ -77,12 +77,14 @@ def generate(
     if as_json:
         common.emit_json({"family": family, "seed": seed, "count": count, "files": rows}, True, None)
         return
-    table = Table(title=f"{count} × {family} (seed {seed}) → {out}")
+    from chaincomp.io.text import escape
+
+    table = Table(title=f"{count} × {escape(family)} (seed {seed}) → {escape(str(out))}")
     for col in ("file", "J", "L", "Σ memory (GB)", "λ (req/s)", "hosts all blocks"):
         table.add_column(col, justify="left" if col == "file" else "right")
     shown = rows if len(rows) <= 20 else rows[:10] + rows[-5:]
     for r in shown:
-        table.add_row(Path(r["file"]).name, str(r["servers"]), str(r["blocks"]), f"{r['memory_gb']:.0f}",
+        table.add_row(escape(Path(r["file"]).name), str(r["servers"]), str(r["blocks"]), f"{r['memory_gb']:.0f}",
                       f"{r['arrival_rate']:g}", "yes" if r["hostable"] else "[red]no[/]")
     common.console.print(table)
     if len(rows) > 20:
