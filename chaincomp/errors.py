@@ -55,3 +55,13 @@ class VerificationError(ChaincompError):
     """A solution failed the independent verifier."""
 
     exit_code = 1
+
+
+class OutputError(ChaincompError):
+    """An output file could not be written (a directory, a read-only folder, a full disk).
+
+    Exit code 2 when the path is at fault (the user can choose another), 1 for a full disk or I/O
+    error; :func:`chaincomp.io.output.output_error` sets it per instance.
+    """
+
+    exit_code = 2

@@ -71,9 +71,14 @@ def finish(ax, title: str, xlabel: str, ylabel: str, legend: bool = True) -> Non
 
 
 def save(fig, path: str | Path) -> Path:
+    """Lay out, write atomically (temp file + rename; :mod:`chaincomp.io.output`) and close ``fig``."""
+    from chaincomp.io.output import ensure_dir, save_figure
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(path.parent, "plot folder")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    pyplot().close(fig)
+    try:
+        save_figure(fig, path)
+    finally:
+        pyplot().close(fig)
     return path

@@ -41,6 +41,8 @@ class DaskExecutor:
     retries : Dask retries per task when its worker dies (default 1).
     memory_limit_gb : LocalCluster per-worker memory limit (the nanny restarts a worker above it).
     resources : Dask abstract resources each task needs, e.g. ``{"GPU": 1}`` (workers must declare them).
+    security : a :class:`distributed.security.Security` for a remote ``tls://`` scheduler (see
+        :func:`tls_security`); without it Dask's configuration (``distributed.comm.tls.*``) applies.
     """
 
     name = "dask"
@@ -54,6 +56,7 @@ class DaskExecutor:
         memory_limit_gb: float | None = None,
         resources: dict[str, float] | None = None,
         processes: bool = True,
+        security=None,
     ) -> None:
         try:
             from distributed import Client, LocalCluster
@@ -69,19 +72,40 @@ class DaskExecutor:
         elif scheduler == "local":
             import os
 
+            import dask
+
             n = max(1, int(jobs or os.cpu_count() or 1))
+            # Locked down (docs/reliability.md, "Security"): scheduler and workers listen on 127.0.0.1
+            # only, over TLS with a temporary certificate authority that only this process and its
+            # workers hold (another local process cannot connect and run code in the workers), and
+            # the HTTP servers serve no routes (no dashboard, no /json, no proxy).
+            dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []})
+            kwargs: dict[str, Any] = {}
+            if processes:
+                from distributed.security import Security
+
+                try:
+                    kwargs = {"protocol": "tls://", "security": Security.temporary()}
+                except ImportError:  # pragma: no cover - `cryptography` (a distributed dependency) missing
+                    raise UsageError("--scheduler local needs the 'cryptography' package for its temporary TLS certificates") from None
             self._cluster = LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,
                 processes=processes,
                 memory_limit=f"{memory_limit_gb}GB" if memory_limit_gb else "auto",
+                host="127.0.0.1",
                 dashboard_address=None,
+                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+                **kwargs,
             )
-            self.client = Client(self._cluster)
+            self.client = Client(self._cluster, **({"security": kwargs["security"]} if "security" in kwargs else {}))
         elif scheduler:
             try:
-                self.client = Client(scheduler, timeout="20s")
-            except (OSError, TimeoutError) as exc:
+                if security is not None:
+                    self.client = Client(scheduler, timeout="20s", security=security)
+                else:  # Dask's own configuration (distributed.comm.tls.*, DASK_DISTRIBUTED__COMM__TLS__*) applies
+                    self.client = Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError, ValueError) as exc:
                 raise UsageError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
         else:
             raise UsageError("DaskExecutor needs a scheduler address, 'local', or a client")
@@ -168,3 +192,21 @@ class DaskExecutor:
             self.client.restart_workers([worker], raise_for_error=False)
         except Exception:  # noqa: BLE001 - no nanny (processes=False) or an older distributed
             pass
+
+
+def tls_security(ca_file: str | None, cert: str | None, key: str | None):
+    """Dask TLS settings for a remote scheduler (``--tls-ca-file``/``--tls-cert``/``--tls-key``):
+    :class:`distributed.security.Security` with encryption required. All three or none."""
+    given = [x is not None for x in (ca_file, cert, key)]
+    if not any(given):
+        return None
+    if not all(given):
+        raise UsageError("--tls-ca-file, --tls-cert and --tls-key go together (Dask TLS: CA, client certificate, client key)")
+    from pathlib import Path
+
+    for name, f in (("--tls-ca-file", ca_file), ("--tls-cert", cert), ("--tls-key", key)):
+        if not Path(f).is_file():
+            raise UsageError(f"{name} {f}: no such file")
+    from distributed.security import Security
+
+    return Security(tls_ca_file=ca_file, tls_client_cert=cert, tls_client_key=key, require_encryption=True)

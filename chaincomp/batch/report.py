@@ -110,9 +110,11 @@ def plot(records: Iterable[dict[str, Any]], out_dir: str | Path, by: str = "conf
     from chaincomp import plots
     from chaincomp.analysis.confidence import ci_half_width
 
+    from chaincomp.io.output import ensure_dir
+
     plt = plots.pyplot()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out_dir, "plot folder")
     records = list(records)
     rows = [flat_row(r) for r in records]
     summary = summarize(records, by)

@@ -5,6 +5,12 @@ Each line is written whole and flushed as soon as its task finishes (``write`` +
 kill (no trailing newline) is dropped when the file is reopened with ``resume``. While a batch runs
 the file is locked (``fcntl.flock``) so two batches cannot interleave lines in the same file.
 
+Every line starts with the store's marker ``"chaincomp_results": 1`` (:data:`MARKER_KEY`):
+``--resume`` and ``--overwrite`` touch an existing non-empty file only when its first line carries
+it, so a mistyped ``--out`` (or a manifest's ``out``) can never truncate or rewrite a file the store
+did not write. The results file must be a regular file (a FIFO or directory is refused before it is
+opened); folder and write errors become :class:`~chaincomp.errors.OutputError` messages.
+
 Reading keeps the *last* record per task id (a ``--retry-failed`` rerun appends a newer line).
 
 Determinism: two runs with the same tasks give the same records after :func:`comparable`, which drops
@@ -16,11 +22,16 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from chaincomp.errors import UsageError
+from chaincomp.errors import OutputError, UsageError
+
+#: key every record line starts with; its value is the store format version
+MARKER_KEY = "chaincomp_results"
+MARKER_VERSION = 1
 
 #: keys removed (at any depth) by :func:`comparable`
 VOLATILE_KEYS = frozenset(
@@ -56,14 +67,31 @@ class ResultStore:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def open(self) -> "ResultStore":
+        import stat as _stat
+
+        from chaincomp.io.output import ensure_dir, output_error
+
         p = self.path
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if p.exists() and p.stat().st_size > 0 and self.mode == "new":
+        try:
+            st = os.stat(p)
+        except FileNotFoundError:
+            st = None
+        except OSError as exc:
+            raise output_error(p, exc, "results file") from None
+        if st is not None and not _stat.S_ISREG(st.st_mode):
+            raise OutputError(f"results file {p}: is not a regular file (a directory, FIFO or device); give a .jsonl file name")
+        size = st.st_size if st is not None else 0
+        if size > 0 and self.mode == "new":
             raise UsageError(f"results file {p} already exists; pass --resume to continue it or --overwrite to start again")
-        if self.mode == "overwrite":
-            fh = open(p, "w", encoding="utf-8")
-        else:
-            fh = open(p, "a+", encoding="utf-8")
+        if size > 0 and not has_marker(p):
+            raise UsageError(
+                f"results file {p}: refusing to {self.mode} it: its first line does not carry the chaincomp results marker "
+                f'("{MARKER_KEY}"), so it was not written by `chaincomp batch`; choose another --out')
+        ensure_dir(p.parent, "results folder")
+        try:
+            fh = open(p, "w" if self.mode == "overwrite" else "a+", encoding="utf-8")
+        except OSError as exc:
+            raise output_error(p, exc, "results file") from None
         self._lock(fh)
         if self.mode == "resume":
             self.dropped_partial = _drop_partial_tail(fh)
@@ -107,7 +135,19 @@ class ResultStore:
 
 
 def encode_record(record: dict[str, Any]) -> str:
-    return json.dumps(record, allow_nan=False, separators=(",", ":"))
+    """One JSONL line; the store's marker comes first (:data:`MARKER_KEY`)."""
+    return json.dumps({MARKER_KEY: MARKER_VERSION, **record}, allow_nan=False, separators=(",", ":"))
+
+
+def has_marker(path: str | Path) -> bool:
+    """True when the first line of ``path`` is a JSON object carrying :data:`MARKER_KEY`."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(1 << 20)
+        rec = json.loads(first.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(rec, dict) and rec.get(MARKER_KEY) == MARKER_VERSION
 
 
 def _drop_partial_tail(fh) -> bool:
@@ -137,43 +177,110 @@ def _drop_partial_tail(fh) -> bool:
     return True
 
 
-def iter_records(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Every well-formed line of a results file (malformed lines, e.g. a partial last line, are skipped)."""
-    path = Path(path)
+def iter_records(path: str | Path, skipped: list[tuple[int, str]] | None = None) -> Iterator[dict[str, Any]]:
+    """Every well-formed record of a results file, in file order.
+
+    A line that is not UTF-8, not JSON, nested too deeply, not an object, or whose fields have the
+    wrong types (:func:`check_record`) is skipped — never the end of the read — and, when
+    ``skipped`` is given, appended to it as ``(line number, reason)``. The file must be a regular
+    file (:func:`chaincomp.io.files.open_regular`; a FIFO is refused before it is opened).
+    """
+    from chaincomp.errors import InvalidInstance
+    from chaincomp.io import files as io_files
+    from chaincomp.io import limits
+
     try:
-        fh = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"results file {path}: no such file") from None
+        fh = io_files.open_regular(path, "results file", max_bytes=limits.MAX_TRACE_BYTES)
+    except InvalidInstance as exc:
+        raise UsageError(str(exc)) from None
     with fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
+        for no, raw in enumerate(fh, start=1):
+            raw = raw.strip()
+            if not raw:
                 continue
             try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if skipped is not None:
+                    skipped.append((no, f"byte 0x{raw[exc.start]:02x} is not UTF-8"))
                 continue
-            if isinstance(rec, dict):
-                yield rec
+            try:
+                rec = io_files.parse_json(line, f"line {no}")
+            except InvalidInstance as exc:
+                if skipped is not None:
+                    skipped.append((no, str(exc).removeprefix(f"line {no}: ")))
+                continue
+            reason = check_record(rec)
+            if reason is not None:
+                if skipped is not None:
+                    skipped.append((no, reason))
+                continue
+            yield rec
 
 
-def read_records(path: str | Path, latest: bool = True) -> list[dict[str, Any]]:
-    """Records of a results file; with ``latest`` only the last one per task id (file order kept)."""
-    recs = list(iter_records(path))
+_STR_FIELDS = ("instance", "instance_name", "method", "config", "status", "error_type", "error_message", "worker")
+def check_record(rec: Any) -> str | None:
+    """Why ``rec`` is not a usable results record (None when it is): an object with a string
+    ``task_id``, string/None text fields, integer/None seed and finite numbers (not bool) where the
+    report computes with them."""
+    if not isinstance(rec, dict):
+        return f"expected a JSON object, got {type(rec).__name__}"
+    if not isinstance(rec.get("task_id"), str):
+        return "task_id: expected a string"
+    for key in ("solution", "error", "params", "simulation"):
+        if rec.get(key) is not None and not isinstance(rec[key], dict):
+            return f"{key}: expected an object or null"
+    sol = rec.get("solution") or {}
+    for key in ("metrics", "solver", "parameters", "extra"):
+        if sol.get(key) is not None and not isinstance(sol[key], dict):
+            return f"solution.{key}: expected an object or null"
+    try:
+        row = flat_row(rec)
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+        return f"malformed record ({exc})"
+    for key in _STR_FIELDS:
+        if row[key] is not None and not isinstance(row[key], str):
+            return f"{key}: expected a string or null"
+    if row["seed"] is not None and (isinstance(row["seed"], bool) or not isinstance(row["seed"], int)):
+        return "seed: expected an integer or null"
+    for key in (*METRIC_COLUMNS, "simulated_response_time_s", "objective_bound", "gap", "wall_time_s", "method_time_s"):
+        v = row[key]
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            return f"{key}: expected a finite number or null, got {v!r}"[:200]
+    return None
+
+
+def read_records(path: str | Path, latest: bool = True, skipped: list[tuple[int, str]] | None = None) -> list[dict[str, Any]]:
+    """Records of a results file; with ``latest`` only the last one per task id (file order kept).
+    Malformed lines are skipped (and listed in ``skipped`` when given)."""
+    recs = list(iter_records(path, skipped))
     if not latest:
         return recs
     last: dict[str, dict[str, Any]] = {}
     for r in recs:
-        last[r.get("task_id", id(r))] = r
+        last[r["task_id"]] = r
     return list(last.values())
 
 
-def comparable(record: Any) -> Any:
-    """The record without the keys that vary between identical runs (:data:`VOLATILE_KEYS`)."""
+def comparable(record: Any, _parent: str | None = None) -> Any:
+    """The record without what varies between identical runs: the :data:`VOLATILE_KEYS` at any
+    depth, the solver's ``time_s``, incumbent ``history`` and ``primal_integral_s``, every ``*_s`` timing in ``solver.phases``, and the store
+    marker. Two runs of the same tasks (e.g. the same ``milp`` solves) then compare equal."""
     if isinstance(record, dict):
-        return {k: comparable(v) for k, v in record.items() if k not in VOLATILE_KEYS}
+        out = {}
+        for k, v in record.items():
+            if k in VOLATILE_KEYS or k == MARKER_KEY:
+                continue
+            if _parent == "solver" and k in ("time_s", "history", "primal_integral_s"):  # wall-clock dependent
+                continue
+            if _parent == "phases" and isinstance(k, str) and k.endswith("_s"):
+                continue
+            out[k] = comparable(v, k)
+        return out
     if isinstance(record, list):
-        return [comparable(v) for v in record]
+        return [comparable(v, _parent) for v in record]
     return record
 
 
@@ -287,10 +394,11 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
 
 def export_csv(records: Iterable[dict[str, Any]], path: str | Path) -> int:
     """Write one CSV row per record; returns the number of rows."""
+    from chaincomp.io.output import atomic_open
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    with atomic_open(path, "w", "CSV file", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS))
         writer.writeheader()
         for rec in records:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from chaincomp.errors import UsageError
+from chaincomp.io import limits
 
 #: parameter-name aliases accepted on the command line and in manifests
 PARAM_ALIASES = {
@@ -165,13 +166,14 @@ def parse_seeds(text: str | Sequence[int] | int | None) -> list[int | None]:
     if isinstance(text, bool):
         raise UsageError(f"seeds must be integers, got {text!r}")
     if isinstance(text, int):
-        return [text]
+        return [limits.check_seed(text, "seeds")]
     if isinstance(text, (list, tuple)):
         out = []
         for s in text:
             if isinstance(s, bool) or not isinstance(s, int):
                 raise UsageError(f"seeds must be integers, got {s!r}")
-            out.append(s)
+            out.append(limits.check_seed(s, "seeds"))
+        _check_seed_count(len(out), f"{len(out)} seeds")
         return out
     seeds: list[int | None] = []
     for part in str(text).split(","):
@@ -182,12 +184,21 @@ def parse_seeds(text: str | Sequence[int] | int | None) -> list[int | None]:
                 lo_i, hi_i = int(lo), int(hi)
                 if hi_i < lo_i:
                     raise ValueError
+                _check_seed_count(len(seeds) + hi_i - lo_i + 1, text)
                 seeds.extend(range(lo_i, hi_i + 1))
             else:
                 seeds.append(int(part))
         except ValueError:
             raise UsageError(f"--seeds expects e.g. 0-9 or 0,3,5, got {text!r}") from None
+    _check_seed_count(len(seeds), text)
+    for s in seeds:
+        limits.check_seed(s, "seeds")
     return seeds
+
+
+def _check_seed_count(n: int, text: Any) -> None:
+    if n > limits.MAX_SEEDS:
+        raise UsageError(f"seeds {str(text)[:60]!r}: {n} seeds exceed the limit of {limits.MAX_SEEDS} per batch (docs/reliability.md, Limits)")
 
 
 def normalize_key(key: str) -> str:
@@ -228,9 +239,12 @@ def resolve_instances(sources: Iterable[str | Path], base: Path | None = None) -
         if key in seen:
             return
         seen.add(key)
-        try:
-            text = p.read_text()
-        except (OSError, UnicodeDecodeError) as exc:
+        from chaincomp.errors import InvalidInstance
+        from chaincomp.io import files as io_files
+
+        try:  # regular UTF-8 files only (a FIFO is refused before it is opened, so nothing blocks)
+            text = io_files.read_text(p, "instance file")
+        except InvalidInstance as exc:
             # unreadable content becomes a failed task with this message (the worker re-raises it)
             text = f"\x00unreadable:{exc}"
         refs.append(InstanceRef.from_text(label, text, key))
@@ -381,27 +395,31 @@ def load_manifest(path: str | Path, timeout_s: float | None = None) -> Manifest:
         instances = ["tiny/*.json"]  # a run may override instances, seeds, task_timeout_s
         params = { solver = "highs", time_limit_s = [10, 60] }
 
-    Relative paths are taken relative to the manifest's folder. Without ``runs`` the top-level
-    ``methods``/``params`` form a single run.
+    Paths (instances, ``.py`` providers, ``out``) are relative to the manifest's folder and must
+    stay inside it: an absolute path or one with ``..`` is refused (give such a path on the command
+    line instead: instance paths as arguments, ``--out FILE``, ``--provider FILE``). Every field is
+    type-checked; a wrong type is a message naming the manifest, the field and what was expected.
+    ``providers`` are only *listed* here; the CLI imports them only with ``--run-provider-code``.
+    Without ``runs`` the top-level ``methods``/``params`` form a single run.
     """
+    from chaincomp.errors import InvalidInstance
+    from chaincomp.io import files as io_files
+
     path = Path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"manifest {path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        if path.suffix.lower() == ".toml":
-            data = tomllib.loads(raw.decode())
-        else:
-            data = json.loads(raw)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"manifest {path}: not valid {'TOML' if path.suffix.lower() == '.toml' else 'JSON'} ({exc})") from None
+        data = io_files.read_toml(path, "manifest") if path.suffix.lower() == ".toml" else io_files.read_json(path, "manifest")
+    except InvalidInstance as exc:
+        raise UsageError(f"manifest {exc}") from None
     if not isinstance(data, dict):
         raise UsageError(f"manifest {path}: expected a table/object at the top level")
     known = {"instances", "seeds", "task_timeout_s", "providers", "out", "runs", "methods", "params", "description", "name"}
     unknown = set(data) - known
     if unknown:
-        raise UsageError(f"manifest {path}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+        raise UsageError(f"manifest {path}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; known: {', '.join(sorted(known))}")
+    where0 = f"manifest {path}"
+    for key in ("description", "name"):
+        if key in data and not isinstance(data[key], str):
+            raise UsageError(f"{where0}: {key}: expected a string, got {_kind(data[key])}")
     base = path.resolve().parent
     runs = data.get("runs")
     if runs is None:
@@ -409,42 +427,114 @@ def load_manifest(path: str | Path, timeout_s: float | None = None) -> Manifest:
     elif data.get("methods") is not None or data.get("params") is not None:
         raise UsageError(f"manifest {path}: give either top-level methods/params or [[runs]], not both")
     if not isinstance(runs, list) or not runs:
-        raise UsageError(f"manifest {path}: 'runs' must be a non-empty list")
+        raise UsageError(f"manifest {path}: runs: expected a non-empty list of tables/objects")
+    top_instances = _str_list(data.get("instances"), f"{where0}: instances")
+    top_timeout = _opt_timeout(data.get("task_timeout_s"), f"{where0}: task_timeout_s")
     tasks: list[Task] = []
     ids: set[str] = set()
     for i, run in enumerate(runs):
         where = f"manifest {path}: runs[{i}]"
         if not isinstance(run, dict):
-            raise UsageError(f"{where}: expected a table/object")
+            raise UsageError(f"{where}: expected a table/object, got {_kind(run)}")
         extra = set(run) - {"methods", "method", "params", "instances", "seeds", "task_timeout_s"}
         if extra:
-            raise UsageError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
-        methods = run.get("methods", run.get("method"))
-        if isinstance(methods, str):
-            methods = [methods]
+            raise UsageError(f"{where}: unknown key(s) {', '.join(sorted(map(str, extra)))}")
+        methods = _str_list(run.get("methods", run.get("method")), f"{where}: methods")
         if not methods:
             raise UsageError(f"{where}: no 'methods'")
-        inst_sources = run.get("instances", data.get("instances"))
-        if isinstance(inst_sources, str):
-            inst_sources = [inst_sources]
+        inst_sources = _str_list(run["instances"], f"{where}: instances") if "instances" in run else top_instances
         if not inst_sources:
             raise UsageError(f"{where}: no 'instances' (set them at the top level or in the run)")
-        seeds = parse_seeds(run.get("seeds", data.get("seeds")))
-        run_timeout = timeout_s if timeout_s is not None else run.get("task_timeout_s", data.get("task_timeout_s"))
+        for src in inst_sources:
+            if not (src.startswith("example:") or src.startswith("set:")):
+                _inside(src, f"{where}: instances")
+        seeds_raw = run.get("seeds", data.get("seeds"))
+        if seeds_raw is not None and not isinstance(seeds_raw, (str, int, list)):
+            raise UsageError(f"{where}: seeds: expected a string like \"0-9\", an integer or a list of integers, got {_kind(seeds_raw)}")
+        seeds = parse_seeds(seeds_raw)
+        run_timeout = timeout_s if timeout_s is not None else (
+            _opt_timeout(run["task_timeout_s"], f"{where}: task_timeout_s") if "task_timeout_s" in run else top_timeout)
         params = run.get("params") or {}
         if not isinstance(params, dict):
-            raise UsageError(f"{where}: 'params' must be a table/object of KEY = value or [values]")
+            raise UsageError(f"{where}: params: expected a table/object of KEY = value or [values], got {_kind(params)}")
+        for key, vals in params.items():
+            for v in (vals if isinstance(vals, list) else [vals]):
+                if v is not None and not isinstance(v, (str, int, float, bool)):
+                    raise UsageError(f"{where}: params.{key}: expected a scalar (string, number, true/false) or a list of scalars, got {_kind(v)}")
+                if isinstance(v, float) and not math.isfinite(v):
+                    raise UsageError(f"{where}: params.{key}: expected a finite number, got {v}")
         refs = resolve_instances(inst_sources, base)
-        for task in expand_grid(refs, methods, _normalize_grid(params, where), seeds, run_timeout):
+        grid = _normalize_grid(params, where)
+        check_task_count(len(refs) * len(methods) * len(seeds) * math.prod(len(v) for v in grid.values()), where)
+        for task in expand_grid(refs, methods, grid, seeds, run_timeout):
             if task.task_id not in ids:  # identical tasks named twice run once
                 ids.add(task.task_id)
                 tasks.append(task)
-    providers = data.get("providers") or []
-    if isinstance(providers, str):
-        providers = [providers]
-    providers = [str(base / p) if p.endswith(".py") and not Path(p).is_absolute() else p for p in providers]
+    providers = _str_list(data.get("providers"), f"{where0}: providers")
+    resolved = []
+    for p in providers:
+        if p.endswith(".py") or "/" in p or "\\" in p:
+            resolved.append(str(base / _inside(p, f"{where0}: providers")))
+        else:
+            resolved.append(p)
     out = data.get("out")
-    return Manifest(tasks, providers, (base / out) if out else None, path)
+    if out is not None and not isinstance(out, str):
+        raise UsageError(f"{where0}: out: expected a file name (string), got {_kind(out)}")
+    return Manifest(tasks, resolved, (base / _inside(out, f"{where0}: out")) if out else None, path)
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return f"a boolean ({str(v).lower()})"
+    if isinstance(v, (int, float)):
+        return f"a number ({v})"
+    if isinstance(v, str):
+        return f"a string ({v[:40]!r})"
+    return {dict: "a table/object", list: "a list"}.get(type(v), type(v).__name__)
+
+
+def _str_list(v: Any, where: str) -> list[str]:
+    """A string or a list of strings (None → [])."""
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return [v]
+    if isinstance(v, list) and all(isinstance(x, str) for x in v):
+        return list(v)
+    bad = next((x for x in v if not isinstance(x, str)), v) if isinstance(v, list) else v
+    raise UsageError(f"{where}: expected a string or a list of strings, got {_kind(bad)}")
+
+
+def _opt_timeout(v: Any, where: str) -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+        raise UsageError(f"{where}: expected a finite number of seconds > 0, got {_kind(v)}")
+    return float(v)
+
+
+def _inside(rel: str, where: str) -> str:
+    """A manifest path must be relative and stay in the manifest's folder (no absolute path, no ``..``)."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    if not rel or "\x00" in rel:
+        raise UsageError(f"{where}: expected a non-empty path, got {rel!r}")
+    pp = PurePosixPath(rel)
+    if pp.is_absolute() or PureWindowsPath(rel).is_absolute() or rel.startswith("~"):
+        raise UsageError(f"{where}: {rel!r} is an absolute path; a manifest may only name paths inside its own folder "
+                         "(give this one on the command line instead)")
+    if ".." in pp.parts or ".." in PureWindowsPath(rel).parts:
+        raise UsageError(f"{where}: {rel!r} leaves the manifest's folder ('..'); a manifest may only name paths inside "
+                         "its own folder (give this one on the command line instead)")
+    return rel
+
+
+def check_task_count(n: int, where: str) -> None:
+    """Refuse a grid of more than :data:`~chaincomp.io.limits.MAX_TASKS` tasks before building it."""
+    from chaincomp.io import limits
+
+    if n > limits.MAX_TASKS:
+        raise UsageError(f"{where}: the grid has {n} tasks, beyond the limit of {limits.MAX_TASKS} (docs/reliability.md, Limits)")
 
 
 def dedupe(tasks: Iterable[Task]) -> list[Task]:

@@ -25,7 +25,6 @@ import datetime as _dt
 import hashlib
 import importlib
 import importlib.util
-import json
 import os
 import socket
 import sys
@@ -48,19 +47,26 @@ def load_providers(providers: list[str] | tuple[str, ...] = ()) -> None:
     for name in names:
         if name in _loaded_providers:
             continue
-        if name.endswith(".py") or os.sep in name:
-            path = Path(name)
-            if not path.is_file():
-                from chaincomp.errors import UsageError
+        from chaincomp.errors import ChaincompError, UsageError
 
-                raise UsageError(f"method provider file {name} does not exist")
-            mod_name = "chaincomp_provider_" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
-            spec = importlib.util.spec_from_file_location(mod_name, path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[mod_name] = module
-            spec.loader.exec_module(module)
-        else:
-            importlib.import_module(name)
+        try:
+            if name.endswith(".py") or os.sep in name:
+                path = Path(name)
+                if not path.is_file():
+                    raise UsageError(f"method provider file {name} does not exist")
+                mod_name = "chaincomp_provider_" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+                spec = importlib.util.spec_from_file_location(mod_name, path)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[mod_name] = module
+                spec.loader.exec_module(module)
+            else:
+                importlib.import_module(name)
+        except ChaincompError:
+            raise
+        except ModuleNotFoundError as exc:
+            raise UsageError(f"method provider {name!r}: module {exc.name!r} not found") from None
+        except Exception as exc:  # noqa: BLE001 - a provider's own error, reported as one paragraph
+            raise UsageError(f"method provider {name!r} failed to import: {type(exc).__name__}: {exc}") from None
         _loaded_providers.add(name)
 
 
@@ -94,19 +100,30 @@ def problem_from_text(text: str, label: str, path: str | None = None, sha256: st
 
     if text.startswith("\x00unreadable:"):
         raise InvalidInstance(f"{label}: cannot read the file ({text.split(':', 1)[1]})")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInstance(f"{label}: not valid JSON ({exc})") from None
+    from chaincomp.io import files as io_files
+    from chaincomp.io import limits as io_limits
+
+    data = io_files.parse_json(text, label)  # strict JSON, bounded nesting
     if isinstance(data, dict) and "placement" in data and isinstance(data.get("instance"), dict):
         data = data["instance"]  # a Solution JSON: solve its instance again
     if _looks_like_problem(data):
+        from pydantic import ValidationError
+
+        from chaincomp.instances.load import format_validation_error
+        from chaincomp.instances.schema import SolutionInstance
+
+        try:  # strict types at the boundary (the Solution file's instance schema)
+            SolutionInstance.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidInstance(format_validation_error(exc, label, SolutionInstance)) from None
         try:
-            return Problem.from_dict(data)
+            problem = Problem.from_dict(data)
         except KeyError as exc:
             raise InvalidInstance(f"{label}: missing field {exc} in the problem JSON") from None
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidInstance(f"{label}: malformed problem JSON ({exc})") from None
+        io_limits.check_problem(problem, label)
+        return problem
     try:
         from chaincomp.instances.load import load_instance_dict
     except ModuleNotFoundError:

@@ -1,5 +1,5 @@
 """``python -m chaincomp.cli`` — same as the ``chaincomp`` console script."""
 
-from chaincomp.cli.app import main
+from chaincomp.cli.entry import main
 
 main()

@@ -75,16 +75,80 @@ for _name in COMMAND_MODULES:
 
 def fail(exc: ChaincompError) -> None:
     """Print a library error as one paragraph and exit with its code."""
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    from chaincomp.io.text import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(exc)}", highlight=False, soft_wrap=True)
     raise SystemExit(exc.exit_code)
 
 
-def main() -> None:
-    """Console-script entry point."""
+def _interrupted() -> None:
+    """One line, then leave at once: cleanups (store, pool, temporary files) already ran while the
+    KeyboardInterrupt unwound; skipping interpreter teardown (freeing large simulation arrays,
+    numba/dask shutdown hooks) keeps the exit within milliseconds."""
+    import os
+
+    err_console.print("interrupted", highlight=False)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed pipe must not turn into a traceback
+            pass
+    if os.environ.get("CHAINCOMP_NO_FAST_EXIT"):
+        raise SystemExit(130)
+    os._exit(130)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the app; map every way it can end to an exit code and at most one paragraph.
+
+    0 ok · 1 failure (including an internal error, printed as one line; ``CHAINCOMP_DEBUG=1`` shows
+    its traceback) · 2 bad input or usage · 130 interrupted (SIGINT or SIGTERM).
+    """
+    import os
+
+    from typer import Abort
+    from typer._click import ClickException  # typer vendors click: its exception classes
+
+    from chaincomp import interrupts
+
+    interrupts.install()
     try:
-        app()
+        try:
+            rc = app(args=argv, standalone_mode=False, prog_name="chaincomp")
+        finally:
+            interrupts.quiet_exit()  # a signal from here on ends the process at once, silently
     except ChaincompError as exc:
         fail(exc)
+    except Abort:
+        _interrupted()
+    except ClickException as exc:  # option/argument errors: typer's own formatting, exit 2
+        try:
+            from typer import rich_utils
+
+            rich_utils.rich_format_error(exc)
+        except Exception:  # noqa: BLE001 - fall back to click's plain text
+            exc.show()
+        raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
+        _interrupted()
+    except RecursionError:
+        err_console.print("[bold red]error:[/] input nested too deeply to process (see docs/reliability.md, Limits)", highlight=False)
+        raise SystemExit(2) from None
+    except MemoryError:
+        err_console.print("[bold red]error:[/] out of memory; the input is too large for this machine (see docs/reliability.md, Limits)", highlight=False)
+        raise SystemExit(1) from None
+    except BrokenPipeError:
+        raise SystemExit(1) from None
+    except Exception as exc:  # noqa: BLE001 - last resort: a bug, said as one line, never a traceback
+        if os.environ.get("CHAINCOMP_DEBUG"):
+            raise
+        from chaincomp.io.text import escape
+
+        err_console.print(
+            f"[bold red]internal error[/] (a bug in chaincomp, please report it with the command; "
+            f"CHAINCOMP_DEBUG=1 shows the traceback): {type(exc).__name__}: {escape(exc)}",
+            highlight=False, soft_wrap=True)
+        raise SystemExit(1) from None
+    if rc == 130:
+        _interrupted()
+    raise SystemExit(rc if isinstance(rc, int) else 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import signal
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,6 +13,7 @@ import typer
 from chaincomp.cli import common
 from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
+from chaincomp.io.text import escape
 from chaincomp.errors import UsageError
 
 
@@ -31,9 +33,13 @@ def batch(
     old_j: Annotated[Optional[int], typer.Option("-j", hidden=True, help="Deprecated alias of --workers.")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run on Dask: tcp://HOST:PORT, or 'local' to start a LocalCluster.")] = None,
     retries: Annotated[int, typer.Option("--retries", help="Dask: retries of a task whose worker died.")] = 1,
+    tls_ca_file: Annotated[Optional[str], typer.Option("--tls-ca-file", help="Dask TLS (tls:// scheduler): CA certificate file.")] = None,
+    tls_cert: Annotated[Optional[str], typer.Option("--tls-cert", help="Dask TLS: client certificate file.")] = None,
+    tls_key: Annotated[Optional[str], typer.Option("--tls-key", help="Dask TLS: client private key file.")] = None,
     task_timeout: Annotated[Optional[float], typer.Option("--task-timeout", help="Hard wall-clock limit per task (s); default none, or 2×time_limit_s+60 for tasks with a solver time limit.")] = None,
     memory_limit_gb: Annotated[Optional[float], typer.Option("--memory-limit-gb", help="Memory limit per worker (local: RLIMIT_AS; Dask LocalCluster: nanny limit).")] = None,
-    provider: Annotated[Optional[list[str]], typer.Option("--provider", help="Extra module (or .py file) registering methods, imported in every worker.")] = None,
+    provider: Annotated[Optional[list[str]], typer.Option("--provider", help="Extra module (or .py file) registering methods, imported in every worker (needs --run-provider-code).")] = None,
+    run_provider_code: Annotated[bool, typer.Option("--run-provider-code", help="Allow importing the --provider / manifest `providers` modules: this RUNS THEIR CODE in this process and every worker.")] = False,
     csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Also export all results to this CSV when done.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the tasks (id, instance, config, seed) and exit.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary to stdout (no progress bar).")] = False,
@@ -76,7 +82,9 @@ def batch(
             raise UsageError("give instance files/directories/globs (or --manifest FILE)")
         refs = tk.resolve_instances(sources)
         grid = tk.parse_param_options(param or [])
-        task_list = tk.expand_grid(refs, method or [], grid, tk.parse_seeds(seeds), task_timeout)
+        seed_list = tk.parse_seeds(seeds)
+        tk.check_task_count(len(refs) * len(method or []) * len(seed_list) * math.prod(len(v) for v in grid.values()), "batch")
+        task_list = tk.expand_grid(refs, method or [], grid, seed_list, task_timeout)
         task_list = tk.dedupe(task_list)
     out = out or Path("results.jsonl")
     if resume and overwrite:
@@ -85,7 +93,18 @@ def batch(
         raise UsageError("--retry-failed needs --resume")
     if jobs is not None and jobs < 1:
         raise UsageError(f"--workers must be ≥ 1, got {jobs}")
+    from chaincomp.io.limits import positive_option
 
+    positive_option(task_timeout, "--task-timeout")
+    positive_option(memory_limit_gb, "--memory-limit-gb")
+    if retries < 0:
+        raise UsageError(f"--retries must be ≥ 0, got {retries}")
+
+    if providers and not run_provider_code:
+        names = ", ".join(providers)
+        src = "the manifest names" if manifest is not None and mf.providers else "--provider names"
+        raise UsageError(f"{src} method provider module(s) {names}; importing them runs their code in this process and in "
+                         "every worker, so it needs the explicit flag --run-provider-code")
     # fail fast on unknown methods (providers are imported here too, as in the workers)
     load_providers(providers)
     known = method_registry.available()
@@ -104,9 +123,12 @@ def batch(
         return
 
     if scheduler:
-        from chaincomp.batch.dask_exec import DaskExecutor
+        from chaincomp.batch.dask_exec import DaskExecutor, tls_security
 
-        executor = DaskExecutor(scheduler, jobs=jobs, retries=retries, memory_limit_gb=memory_limit_gb)
+        if scheduler == "local" and any(x is not None for x in (tls_ca_file, tls_cert, tls_key)):
+            raise UsageError("--tls-* options are for a remote scheduler; --scheduler local uses its own temporary certificates")
+        executor = DaskExecutor(scheduler, jobs=jobs, retries=retries, memory_limit_gb=memory_limit_gb,
+                                security=tls_security(tls_ca_file, tls_cert, tls_key))
     else:
         from chaincomp.batch.local import LocalPool
 
@@ -140,7 +162,6 @@ def batch(
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
-        from rich.markup import escape
 
         c = common.console
         c.print(
@@ -152,7 +173,7 @@ def batch(
             err = f.get("error") or {}
             c.print(f"  [red]{f['task_id']}[/] {escape(str(err.get('type')))}: {escape(str(err.get('message')))}", highlight=False, soft_wrap=True)
         if len(summary.failures) > 10 or summary.failed + summary.invalid > len(summary.failures[:10]):
-            c.print(f"  … see `chaincomp report {out}` for all failures", highlight=False)
+            c.print(f"  … see `chaincomp report {escape(str(out))}` for all failures", highlight=False)
         if csv_out is not None:
             opt.note(f"wrote {csv_out}")
     if summary.failed or summary.invalid:

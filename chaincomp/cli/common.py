@@ -40,6 +40,10 @@ def resolve_problem(
     from chaincomp.instances import examples as ex
     from chaincomp.instances import load as ld
 
+    from chaincomp.io import limits
+
+    if rate is not None and not (limits.MIN_ARRIVAL_RATE <= rate <= limits.MAX_ARRIVAL_RATE):
+        raise UsageError(f"--rate must be a finite number in [{limits.MIN_ARRIVAL_RATE:g}, {limits.MAX_ARRIVAL_RATE:g}], got {rate}")
     sources = [example is not None, instance is not None, cluster is not None or model is not None]
     if sum(sources) != 1:
         raise UsageError("give exactly one of --example NAME, --instance FILE, or --cluster FILE --model FILE [--workload FILE]")
@@ -52,8 +56,10 @@ def resolve_problem(
             raise UsageError("--cluster and --model must be given together")
         problem = ld.load_problem(cluster, model, workload, arrival_rate=rate, target_load=target_load)
     if rate is not None or target_load is not None:
-        if rate is not None and rate <= 0:
-            raise UsageError(f"--rate must be > 0, got {rate}")
+        from chaincomp.io import limits
+
+        if rate is not None and not (0 < rate <= limits.MAX_ARRIVAL_RATE):
+            raise UsageError(f"--rate must be a finite number in (0, {limits.MAX_ARRIVAL_RATE:g}], got {rate}")
         if target_load is not None and not (0 < target_load <= 1):
             raise UsageError(f"--target-load must be in (0, 1], got {target_load}")
         problem = problem.with_workload(rate, target_load)
@@ -66,7 +72,8 @@ def emit_json(data: dict | str, as_json: bool, out: Path | None) -> None:
     """Write JSON to ``out`` and/or stdout (when ``as_json``)."""
     text = data if isinstance(data, str) else json.dumps(data, indent=2, allow_nan=False)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n")
+        from chaincomp.io.output import atomic_write
+
+        atomic_write(out, text + "\n", "output JSON file")
     if as_json:
         typer.echo(text)

@@ -71,6 +71,17 @@ def experiment(
     """
     from chaincomp import experiments
 
+    from chaincomp.io import limits
+
+    limits.check_seed(seed, "--seed")
+    fixed_c = opt.parse_cache_reservation(cache_reservation)
+    for name, v, cap in (("--runs", runs, 10_000), ("--jobs", jobs, limits.MAX_SIM_JOBS), ("--requests", requests, limits.MAX_TRACE_ROWS),
+                         ("--cache-reservation", fixed_c, limits.MAX_CACHE_RANGE)):
+        if v is not None:
+            if v < 1:
+                raise UsageError(f"{name} must be ≥ 1, got {v}")
+            limits.check_count(v, cap, name.lstrip("-"), name)
+    limits.positive_option(service_scale, "--service-scale", 1e6)
     opts = {"quick": quick, "seed": seed, "data_dir": data}
     if runs is not None:
         opts["runs"] = runs
@@ -78,7 +89,6 @@ def experiment(
         opts["jobs"] = jobs
     if requests is not None:
         opts["requests"] = requests
-    fixed_c = opt.parse_cache_reservation(cache_reservation)
     if fixed_c is not None:
         opts["cache_reservation"] = fixed_c
     if service_scale is not None:

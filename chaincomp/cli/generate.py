@@ -11,6 +11,7 @@ from rich.table import Table
 from chaincomp.cli import common
 from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
+from chaincomp.errors import UsageError
 from chaincomp.errors import ChaincompError
 
 
@@ -40,6 +41,21 @@ def generate(
       chaincomp generate mig --count 10 --seed 7 --out inst/mig
       chaincomp generate helix-three-region-24 --model llama-30b --count 5 --out inst/helix
     """
+    from chaincomp.io import limits
+
+    limits.check_seed(seed, "--seed")
+    limits.check_count(count, 100_000, "instances", "--count")
+    if servers is not None:
+        limits.check_count(servers, limits.MAX_SERVERS, "servers", "--servers")
+    limits.positive_option(rate, "--rate", limits.MAX_ARRIVAL_RATE)
+    for name, v in (("--eta", eta), ("--target-load", target_load)):
+        if v is not None and not (0 < v <= 1):
+            raise UsageError(f"{name}: expected a number in (0, 1], got {v}")
+    limits.positive_option(access_fraction, "--access-fraction", 1e3)
+    if not (0 <= ms_per_km <= 1e3):
+        raise UsageError(f"--ms-per-km: expected a number in [0, 1000], got {ms_per_km}")
+    if max_seq_len is not None:
+        limits.check_count(max_seq_len, limits.MAX_TOKENS, "tokens", "--max-seq-len")
     from chaincomp.instances.derive import check_hostable
     from chaincomp.instances.generators import write_instances
     from chaincomp.instances.load import load_instance_file
@@ -63,12 +79,14 @@ def generate(
     if as_json:
         common.emit_json({"family": family, "seed": seed, "count": count, "files": rows}, True, None)
         return
-    table = Table(title=f"{count} × {family} (seed {seed}) → {out}")
+    from chaincomp.io.text import escape
+
+    table = Table(title=f"{count} × {escape(family)} (seed {seed}) → {escape(str(out))}")
     for col in ("file", "J", "L", "Σ memory (GB)", "λ (req/s)", "hosts all blocks"):
         table.add_column(col, justify="left" if col == "file" else "right")
     shown = rows if len(rows) <= 20 else rows[:10] + rows[-5:]
     for r in shown:
-        table.add_row(Path(r["file"]).name, str(r["servers"]), str(r["blocks"]), f"{r['memory_gb']:.0f}",
+        table.add_row(escape(Path(r["file"]).name), str(r["servers"]), str(r["blocks"]), f"{r['memory_gb']:.0f}",
                       f"{r['arrival_rate']:g}", "yes" if r["hostable"] else "[red]no[/]")
     common.console.print(table)
     if len(rows) > 20:

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chaincomp.core.solution import Solution
+from chaincomp.io.text import escape
 
 
 def _fmt(x, digits: int = 4, unit: str = "") -> str:
@@ -55,13 +56,13 @@ def placement_map(solution: Solution, width: int = 60, show_all: bool = False, l
     for j in shown:
         a, m = a_all[j], m_all[j]
         if m == 0:
-            table.add_row(ids[j], "—", Text("·" * cols, style="dim"))
+            table.add_row(escape(ids[j]), "—", Text("·" * cols, style="dim"))
             continue
         lo, hi = _bar(a, m, L, cols)
         bar = Text("·" * lo, style="dim")
         bar.append("█" * (hi - lo), style="cyan")
         bar.append("·" * (cols - hi), style="dim")
-        table.add_row(ids[j], f"{a}–{a + m - 1}", bar)
+        table.add_row(escape(ids[j]), f"{a}–{a + m - 1}", bar)
     if not show_all:
         if len(rows) > len(shown):
             table.add_row("…", "", Text(f"{len(rows) - len(shown)} more servers host blocks (--all lists them, --json has all)", style="dim"))
@@ -98,7 +99,7 @@ def chains_table(solution: Solution, limit: int | None = CHAIN_ROWS) -> Table:
             break
         table.add_row(
             str(k + 1),
-            " → ".join(p.server_ids[j] for j in ch.servers),
+            " → ".join(escape(p.server_ids[j]) for j in ch.servers),
             " ".join(str(b) for b in ch.blocks),
             f"{ch.service_time_s:.6g}",
             str(c),
@@ -113,7 +114,7 @@ def metrics_table(solution: Solution) -> Table:
     table.add_column("quantity")
     table.add_column("value", justify="right")
     rows = [
-        ("method", solution.method),
+        ("method", escape(solution.method)),
         ("cache reservation c", _fmt(solution.parameters.get("cache_reservation"))),
         ("arrival rate λ (req/s)", _fmt(p.arrival_rate)),
         ("target load ρ̄", _fmt(p.target_load)),
@@ -168,7 +169,7 @@ def solver_line(solution: Solution) -> str | None:
     proved = s.get("proved_optimal")
     verdict = "[green]proved optimal[/]" if proved else "[yellow]not proved optimal[/]"
     return (
-        f"solver {s.get('name')} {s.get('version', '')}: status {s.get('status')}, objective {_fmt(s.get('objective'))}, "
+        f"solver {escape(s.get('name'))} {escape(s.get('version', ''))}: status {escape(s.get('status'))}, objective {_fmt(s.get('objective'))}, "
         f"bound {_fmt(s.get('bound'))}, gap {_fmt(s.get('gap'))}, {_fmt(s.get('time_s'), 3)} s — {verdict}"
     )
 
@@ -190,4 +191,4 @@ def print_solution(console: Console, solution: Solution, top: int = 5, show_all:
         console.print()
         console.print(line)
     for note in solution.extra.get("notes", []):
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {escape(note)}")

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from chaincomp.cli import common
 from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
+from chaincomp.io.text import escape
 from chaincomp.errors import UsageError
 
 
@@ -48,7 +48,13 @@ def report(
 
     if by not in ("config", "method"):
         raise UsageError(f"--by must be 'config' or 'method', got {by!r}")
-    records = read_records(results)
+    skipped: list[tuple[int, str]] = []
+    records = read_records(results, skipped=skipped)
+    if skipped:  # bad lines are skipped and counted, never the end of the report
+        shown = "; ".join(f"line {n}: {escape(why)}" for n, why in skipped[:5])
+        more = f"; … {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        common.err_console.print(f"[yellow]warning:[/] skipped {len(skipped)} malformed line(s) of {escape(str(results))}: {shown}{more}",
+                                 highlight=False, soft_wrap=True)
     if export_solution is not None:
         matches = [r for r in records if str(r.get("task_id", "")).startswith(export_solution)]
         if len(matches) != 1:
@@ -64,6 +70,7 @@ def report(
         return
     summary = rp.summarize(records, by)
     summary["file"] = str(results)
+    summary["skipped_lines"] = len(skipped)
     if csv_out is not None:
         export_csv(records, csv_out)
         summary["csv"] = str(csv_out)
@@ -79,7 +86,7 @@ def report(
         from rich.console import Console
 
         c = Console(width=max(c.width, 200))
-    table = Table(title=f"{results} — {summary['records']} task(s), {summary['cases']} (instance, seed) case(s)")
+    table = Table(title=f"{escape(str(results))} — {summary['records']} task(s), {summary['cases']} (instance, seed) case(s)")
     for col, justify in (
         (by, "left"),
         ("ok/total", "right"),

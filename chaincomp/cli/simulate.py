@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Annotated, List, Optional
@@ -16,6 +17,7 @@ from chaincomp.cli import common
 from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
 from chaincomp.errors import UsageError
+from chaincomp.io.text import escape
 
 
 @app.command()
@@ -64,6 +66,18 @@ def simulate(
     from chaincomp.sim.policies import implied_method, native_policy, resolve_policy
     from chaincomp.sim.runner import simulate as run_sim
 
+    from chaincomp.io import limits
+
+    limits.check_seed(seed, "--seed")
+    limits.positive_option(load, "--load", 1e6, lower=1e-6)
+    limits.positive_option(trace_rate, "--trace-rate", limits.MAX_ARRIVAL_RATE, lower=limits.MIN_ARRIVAL_RATE)
+    if warmup is not None and not math.isfinite(warmup):
+        raise UsageError(f"--warmup must be a fraction in [0, 1) or a whole number of jobs, got {warmup}")
+    if jobs is not None:
+        limits.check_count(jobs, limits.MAX_SIM_JOBS, "jobs", "--jobs")
+    limits.check_count(replications, limits.MAX_REPLICATIONS, "replications", "--replications")
+    if trace_offset < 0:
+        raise UsageError(f"--trace-offset must be ≥ 0, got {trace_offset}")
     if events is not None:
         from chaincomp.cli.timeline_render import run_timeline
 
@@ -91,6 +105,7 @@ def simulate(
     if solution.allocation.chains:
         assert_valid(solution, allow_rate_miss=True)  # a design below λ/ρ̄ (a baseline's) is simulated as it is
     problem = solution.problem
+    limits.check_problem(problem, str(solution_file) if solution_file else problem.name)
 
     names = [p.strip() for item in (policy or [native_policy(solution)]) for p in item.split(",") if p.strip()]
     policies = [resolve_policy(nm, solution) for nm in names]
@@ -119,6 +134,8 @@ def simulate(
         if nu <= 0:
             raise UsageError("--load needs chains with a service rate; this design has none")
         lam = load * nu
+        if not limits.MIN_ARRIVAL_RATE <= lam <= limits.MAX_ARRIVAL_RATE:
+            raise UsageError(f"--load {load} gives λ = {lam:.4g} req/s, outside [{limits.MIN_ARRIVAL_RATE:g}, {limits.MAX_ARRIVAL_RATE:g}]")
     warm = None
     if warmup is not None:
         if warmup < 0 or (warmup >= 1 and warmup != int(warmup)):
@@ -131,7 +148,10 @@ def simulate(
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
                   TimeElapsedColumn(), console=common.err_console, transient=True, disable=not show) as bar:
         task = bar.add_task("simulating", total=len(policies) * replications)
-        report = run_sim(
+        from chaincomp.interrupts import call_interruptibly
+
+        report = call_interruptibly(  # Ctrl-C / SIGTERM are handled at once, even inside long numpy calls
+            run_sim,
             problem, solution.allocation if solution.allocation.chains else None, policies,
             placement=solution.placement, arrivals=arrivals, trace=stream, lengths_from=lengths_from,
             num_jobs=n_jobs, replications=replications, seed=seed, service=service, warmup=warm, rate=lam,
@@ -177,7 +197,7 @@ def _print_report(data: dict, wall: float) -> None:
             src += f", time ×{wl['time_scale']:.4g} → {_fmt(wl['simulated']['rate_per_s'])} req/s"
     else:
         src = f"Poisson λ = {_fmt(wl['arrival_rate_per_s'])} req/s"
-    con.print(f"[bold]{data['design']['instance']}[/] · design: {data['design']['method']} · {src} · service {sim['service']} · "
+    con.print(f"[bold]{escape(data['design']['instance'])}[/] · design: {escape(data['design']['method'])} · {escape(src)} · service {sim['service']} · "
               f"{sim['num_jobs']} jobs × {sim['replications']} replication(s), warm-up {sim['warmup_jobs']} · seed {sim['seed']}",
               highlight=False)
     table = Table(title="Response time (s; ± = 95% CI of the mean), mean waiting and service (s)",
@@ -189,7 +209,7 @@ def _print_report(data: dict, wall: float) -> None:
         rt, wt, st = r["response_time_s"], r["waiting_time_s"], r["service_time_s"]
         ci = rt.get("mean_ci95")
         table.add_row(
-            r["policy"],
+            escape(r["policy"]),
             _num(rt["mean"]) + (f"±{_num(ci)}" if ci is not None else ""),
             _num(rt["median"]), _num(rt["p95"]), _num(rt["p99"]), _num(rt["max"]),
             _num(wt["mean"]), _num(st["mean"]),
@@ -208,7 +228,7 @@ def _print_report(data: dict, wall: float) -> None:
             con.print(f"Theorem 4 (JFFC, load ρ = {_fmt(th['load'], 3)}): mean response time ∈ [{_fmt(lo)}, {_fmt(hi)}] s{tag}")
     for r in data["policies"]:
         if r.get("retries"):
-            con.print(f"{r['policy']}: {r['retries']} retries", highlight=False)
+            con.print(f"{escape(r['policy'])}: {r['retries']} retries", highlight=False)
     con.print(f"[dim]simulated in {wall:.2f} s[/]")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated, Optional
 
 import typer
@@ -15,6 +16,7 @@ from chaincomp.cli.app import app
 from chaincomp.cli.render import print_solution
 from chaincomp.core.verify import assert_valid, verify_solution
 from chaincomp.errors import UsageError, VerificationError
+from chaincomp.io.text import escape
 
 
 @app.command()
@@ -54,10 +56,20 @@ def solve(
     """
     if list_methods:
         for info in methods.available().values():
-            common.console.print(f"[bold]{info.name}[/]  {info.summary}")
+            common.console.print(f"[bold]{escape(info.name)}[/]  {escape(info.summary)}")
         return
     if export not in (None, "petals"):
         raise UsageError(f"--export supports only 'petals', got {export!r}")
+    from chaincomp.io import limits
+
+    limits.check_seed(seed, "--seed")
+    limits.positive_option(time_limit, "--time-limit")
+    if mip_gap is not None and not (math.isfinite(mip_gap) and 0 <= mip_gap <= 1e6):
+        raise UsageError(f"--mip-gap: expected a finite number ≥ 0, got {mip_gap}")
+    if threads is not None and not 1 <= threads <= 4096:
+        raise UsageError(f"--threads: expected 1..4096, got {threads}")
+    if top < 0:
+        raise UsageError(f"--top must be ≥ 0, got {top}")
     problem = common.resolve_problem(example, instance, cluster, model, workload, rate, target_load)
     options: dict = {"seed": seed}
     fixed_c = opt.parse_cache_reservation(cache_reservation)

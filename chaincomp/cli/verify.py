@@ -10,6 +10,7 @@ import typer
 from chaincomp.cli import common
 from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
+from chaincomp.io.text import escape
 from chaincomp.core.solution import Solution
 from chaincomp.core.verify import verify_data
 
@@ -43,13 +44,13 @@ def verify(
     if as_json:
         pass
     elif errors:
-        common.console.print(f"[bold red]{solution_file}: {len(errors)} violation(s)[/]")
+        common.console.print(f"[bold red]{escape(str(solution_file))}: {len(errors)} violation(s)[/]")
         for e in errors:
-            common.console.print(f"  - {e}", highlight=False)
+            common.console.print(f"  - {escape(e)}", highlight=False)
     else:
         m = solution.metrics
         common.console.print(
-            f"[green]{solution_file}: valid[/] — {len(solution.allocation.chains)} chains, "
+            f"[green]{escape(str(solution_file))}: valid[/] — {len(solution.allocation.chains)} chains, "
             f"Σc = {m.get('total_capacity')}, ν = {m.get('service_rate')}, job servers = {m.get('job_servers')}"
         )
     if out is not None and not as_json:

@@ -155,7 +155,7 @@ class Solution:
                 caps.append(int(rec["capacity"]))
         except KeyError as exc:
             raise InvalidInstance(f"{source}: missing or unknown field {exc} in the solution JSON") from None
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError, AttributeError) as exc:
             raise InvalidInstance(f"{source}: malformed solution JSON ({exc})") from None
         return cls(
             problem=problem,
@@ -171,14 +171,27 @@ class Solution:
 
     @classmethod
     def load(cls, path: str | Path) -> "Solution":
+        """Read a Solution JSON file through the input boundary (:mod:`chaincomp.io.files`: regular
+        UTF-8 file, strict JSON, bounded size and nesting) and the strict schema
+        (:class:`~chaincomp.instances.schema.SolutionFile`: JSON numbers, finite, bounded integers)."""
+        from chaincomp.instances.load import format_validation_error
+        from chaincomp.instances.schema import SolutionFile
+        from chaincomp.io import files as io_files
+        from pydantic import ValidationError
+
         path = Path(path)
+        data = io_files.read_json(path, "file")
+        if not isinstance(data, dict):
+            raise InvalidInstance(f"{path}: (top level): expected a JSON object (a Solution), got {type(data).__name__}")
         try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise InvalidInstance(f"{path}: no such file") from None
-        except json.JSONDecodeError as exc:
-            raise InvalidInstance(f"{path}: not valid JSON ({exc})") from None
-        return cls.from_dict(data, source=str(path))
+            SolutionFile.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidInstance(format_validation_error(exc, str(path), SolutionFile)) from None
+        from chaincomp.io import limits
+
+        solution = cls.from_dict(data, source=str(path))
+        limits.check_problem(solution.problem, f"{path}: instance")  # finite, positive, within the documented limits
+        return solution
 
 
 def _jsonable(obj: Any) -> Any:

@@ -29,11 +29,12 @@ class ExperimentResult:
                        **({"tables": self.extra_tables} if self.extra_tables else {})})
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        from chaincomp.io.output import atomic_write, ensure_dir
+
+        out = ensure_dir(out_dir, "results folder")
         paths = [out / f"{self.name}.csv", out / f"{self.name}.json"]
         _write_csv(paths[0], self.rows)
-        paths[1].write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False))
+        atomic_write(paths[1], json.dumps(self.to_dict(), indent=2, allow_nan=False), "results JSON")
         for key, rows in self.extra_tables.items():
             p = out / f"{self.name}_{key}.csv"
             _write_csv(p, rows)
@@ -43,8 +44,9 @@ class ExperimentResult:
     def figures(self, plot_dir: str | Path) -> list[Path]:
         if self.plot is None:
             return []
-        d = Path(plot_dir)
-        d.mkdir(parents=True, exist_ok=True)
+        from chaincomp.io.output import ensure_dir
+
+        d = ensure_dir(plot_dir, "plot folder")
         import matplotlib
 
         matplotlib.use("Agg")
@@ -57,7 +59,9 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         for k in r:
             if k not in keys and not isinstance(r[k], (list, dict)):
                 keys.append(k)
-    with path.open("w", newline="") as fh:
+    from chaincomp.io.output import atomic_open
+
+    with atomic_open(path, "w", "results CSV", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore")
         w.writeheader()
         for r in rows:

@@ -245,12 +245,13 @@ def write_instances(family: str, count: int, seed: int, out_dir: str | Path, *, 
         if not fam.uses_rtt_data:
             raise UsageError(f"family {family!r} uses its own region latency model; --rtt-data does not apply")
         network = load_network(rtt_data, access_fraction=access_fraction, ms_per_km=ms_per_km)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    from chaincomp.io.output import atomic_write, ensure_dir
+
+    out = ensure_dir(out_dir, "instance folder")
     paths = []
     for i in range(count):
         data = generate_dict(family, seed=seed, index=i, count=count, network=network, **params)
         path = out / f"{data['name']}.json"
-        path.write_text(dump_instance(data), encoding="utf-8")
+        atomic_write(path, dump_instance(data), "instance file")
         paths.append(path)
     return paths

@@ -28,6 +28,8 @@ from pydantic import BaseModel, ValidationError
 from chaincomp.errors import InfeasibleInstance, InvalidInstance
 from chaincomp.instances import catalog
 from chaincomp.instances.derive import FieldError, ResolvedModel, build_problem, check_hostable, resolve_model
+from chaincomp.io import files as io_files
+from chaincomp.io import limits as io_limits
 from chaincomp.instances.schema import ClusterSpec, InstanceSpec, ModelSpec, WorkloadSpec
 from chaincomp.problem import Problem
 
@@ -35,20 +37,9 @@ from chaincomp.problem import Problem
 
 
 def read_json(path: str | Path) -> Any:
-    """Parse a JSON file; a missing file or bad JSON raises :class:`InvalidInstance` naming it."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInstance(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InvalidInstance(f"{path}: is a directory, expected a JSON file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInstance(f"{path}: cannot read ({exc})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInstance(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    """Parse a JSON file under the boundary rules of :mod:`chaincomp.io.files` (regular file, UTF-8,
+    strict JSON, bounded size and nesting); any problem raises :class:`InvalidInstance` naming it."""
+    return io_files.read_json(path, "file")
 
 
 def _json_path(loc: tuple, prefix: str = "") -> str:
@@ -178,9 +169,35 @@ def _validate(model: type[BaseModel], data: Any, label: str, prefix: str = ""):
 # --- model files (ours or a Hugging Face config.json) ---------------------------------------
 
 
+#: Hugging Face config.json fields read as integers, with their upper limits (docs/reliability.md)
+_HF_INT_FIELDS = {
+    **{k: io_limits.MAX_ARCH_DIM for k in ("hidden_size", "n_embed", "d_model", "num_attention_heads", "n_head", "num_heads",
+                                           "num_key_value_heads", "num_kv_heads", "intermediate_size", "ffn_hidden_size",
+                                           "n_inner", "vocab_size")},
+    **{k: io_limits.MAX_BLOCKS for k in ("num_hidden_layers", "n_layer", "num_layers")},
+    **{k: io_limits.MAX_TOKENS for k in ("max_position_embeddings", "seq_length", "n_positions")},
+}
+
+
+def _check_hf_numbers(data: dict, label: str) -> None:
+    """Strict types at the boundary: each architecture figure is an integer ≥ 1 within its limit."""
+    for key, limit in _HF_INT_FIELDS.items():
+        if key not in data or data[key] is None:
+            continue
+        v = data[key]
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise InvalidInstance(f"{label}: {key}: expected an integer, got {_got(v)}")
+        if not 1 <= v <= limit:
+            raise InvalidInstance(f"{label}: {key}: expected an integer in 1..{limit}, got {v}")
+    for key in ("model_type", "hidden_act", "activation_function", "_name_or_path", "torch_dtype"):
+        if key in data and data[key] is not None and not isinstance(data[key], str):
+            raise InvalidInstance(f"{label}: {key}: expected a string, got {_got(data[key])}")
+
+
 def _hf_card(data: dict, label: str, name: str | None = None, overrides: dict | None = None) -> tuple[catalog.ModelCard, dict]:
     from chaincomp.instances.hf import HFConfigError
 
+    _check_hf_numbers(data, label)
     try:
         return catalog.card_from_hf_config(data, name=name, overrides=overrides)
     except HFConfigError as exc:
@@ -331,6 +348,7 @@ def _build(cluster, model, workload, labels, mode, arrival_rate, target_load, na
 
 
 def _check(problem: Problem, model: ResolvedModel, where: str) -> None:
+    io_limits.check_problem(problem, where)
     try:
         check_hostable(problem, model_name=f"model {model.name!r}")
     except InfeasibleInstance as exc:

@@ -97,7 +97,11 @@ class RipeNetwork(_Geo):
         samples: dict[str, list[float]] = {}
         coords: dict[str, tuple[float, float]] = {}
         try:
-            with path.open(newline="") as fh:
+            from chaincomp.io import files as io_files
+            from chaincomp.io import limits as io_limits
+
+            # regular UTF-8 files only: a FIFO is refused before it is opened (chaincomp.io.files)
+            with io_files.open_text(path, "RIPE Atlas RTT file", max_bytes=io_limits.MAX_TRACE_BYTES, newline="") as fh:
                 reader = csv.DictReader(fh)
                 need = {"anchor_id", "latency_m1", "latitude", "longitude"}
                 if not reader.fieldnames or not need <= set(reader.fieldnames):
@@ -113,10 +117,13 @@ class RipeNetwork(_Geo):
                         if math.isfinite(x) and x > 0:
                             vals.append(x)
                     if aid not in coords:
-                        coords[aid] = (float(row["latitude"]), float(row["longitude"]))
+                        lat, lon = float(row["latitude"]), float(row["longitude"])
+                        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                            raise InvalidInstance(f"{path}: anchor {aid}: latitude/longitude {lat}, {lon} out of range")
+                        coords[aid] = (lat, lon)
         except FileNotFoundError:
             raise InvalidInstance(f"{path}: no such file (RIPE Atlas RTT CSV)") from None
-        except ValueError as exc:
+        except (ValueError, TypeError, csv.Error) as exc:
             raise InvalidInstance(f"{path}: malformed RIPE Atlas row ({exc})") from None
         ids = sorted((a for a in samples if samples[a]), key=lambda a: (len(a), a))
         if not ids:
@@ -165,7 +172,9 @@ class TopologyNetwork(Network):
     def __init__(self, path: str | Path):
         path = Path(path)
         try:
-            lines = [ln.strip() for ln in path.read_text().splitlines()]
+            from chaincomp.io import files as io_files
+
+            lines = [ln.strip() for ln in io_files.read_text(path, "Topology Zoo graph file").splitlines()]
         except FileNotFoundError:
             raise InvalidInstance(f"{path}: no such file (Repetita .graph)") from None
         try:

@@ -26,6 +26,8 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chaincomp.instances import catalog
+from chaincomp.io import limits as _lim
+from chaincomp.io.text import check_identifier
 
 Dtype = Literal["fp16", "bf16", "fp32", "int8", "nf4"]
 
@@ -35,10 +37,21 @@ DTYPE_BYTES: dict[str, float] = {"fp16": 2.0, "bf16": 2.0, "fp32": 4.0, "int8": 
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 PosInt = Annotated[int, Field(ge=1)]
+# bounded forms (limits documented in docs/reliability.md; chaincomp.io.limits is their one home)
+MemoryGB = Annotated[float, Field(gt=0, le=_lim.MAX_MEMORY_GB, allow_inf_nan=False)]
+SizeGB = Annotated[float, Field(gt=0, le=_lim.MAX_SIZE_GB, allow_inf_nan=False)]
+TimeS = Annotated[float, Field(ge=0, le=_lim.MAX_TIME_S, allow_inf_nan=False)]
+TimeMs = Annotated[float, Field(ge=0, le=_lim.MAX_TIME_S * 1000, allow_inf_nan=False)]
+Rate = Annotated[float, Field(ge=_lim.MIN_ARRIVAL_RATE, le=_lim.MAX_ARRIVAL_RATE, allow_inf_nan=False)]
+Tokens = Annotated[int, Field(ge=1, le=_lim.MAX_TOKENS)]
+ArchDim = Annotated[int, Field(ge=1, le=_lim.MAX_ARCH_DIM)]
+BigFloat = Annotated[float, Field(gt=0, le=_lim.MAX_PARAMS, allow_inf_nan=False)]
+Ident = Annotated[str, Field(min_length=1, max_length=_lim.MAX_ID_LENGTH)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    # strict: a JSON true or "1" is not a number (an integer is accepted where a float is expected)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 # --- cluster ----------------------------------------------------------------------------------
@@ -46,18 +59,20 @@ class _Strict(BaseModel):
 class ServerSpec(_Strict):
     """One GPU server (or ``count`` identical ones)."""
 
-    id: str = Field(min_length=1, description="Server name (unique in the cluster).")
+    id: Ident = Field(description="Server name (unique in the cluster; no control characters).")
     gpu: Optional[str] = Field(None, description="GPU type from the catalog: " + ", ".join(catalog.gpu_names()) + ".")
-    num_gpus: Annotated[int, Field(ge=1, le=1024)] = Field(1, description="GPUs in this node; memory, TFLOPS and bandwidth are summed (multi-GPU node = one server).")
-    memory_gb: Optional[PosFloat] = Field(None, description="GPU memory M_j per GPU (GB = 1e9 bytes); overrides the catalog.")
-    tflops: Optional[PosFloat] = Field(None, description="Dense fp16 compute per GPU (TFLOP/s); overrides the catalog.")
-    bandwidth_gb_s: Optional[PosFloat] = Field(None, description="Memory bandwidth per GPU (GB/s); overrides the catalog.")
-    rtt_ms: Optional[NonNegFloat] = Field(None, description="Round-trip time between the orchestrator and this server (ms).")
-    tau_comm_s: Optional[NonNegFloat] = Field(None, description="Explicit τ^c_j, per-job communication time (s); overrides the RTT derivation.")
-    tau_comp_s: Optional[NonNegFloat] = Field(None, description="Explicit τ^p_j, per-job computation time per block (s); overrides the FLOPS/bandwidth derivation.")
-    count: Annotated[int, Field(ge=1, le=100_000)] = Field(1, description="Replicate this entry; copies are named {id}-1 … {id}-{count}.")
+    num_gpus: Annotated[int, Field(ge=1, le=_lim.MAX_GPUS)] = Field(1, description="GPUs in this node; memory, TFLOPS and bandwidth are summed (multi-GPU node = one server).")
+    memory_gb: Optional[MemoryGB] = Field(None, description="GPU memory M_j per GPU (GB = 1e9 bytes); overrides the catalog.")
+    tflops: Optional[BigFloat] = Field(None, description="Dense fp16 compute per GPU (TFLOP/s); overrides the catalog.")
+    bandwidth_gb_s: Optional[BigFloat] = Field(None, description="Memory bandwidth per GPU (GB/s); overrides the catalog.")
+    rtt_ms: Optional[Annotated[float, Field(ge=0, le=_lim.MAX_RTT_MS, allow_inf_nan=False)]] = Field(None, description="Round-trip time between the orchestrator and this server (ms).")
+    tau_comm_s: Optional[TimeS] = Field(None, description="Explicit τ^c_j, per-job communication time (s); overrides the RTT derivation.")
+    tau_comp_s: Optional[TimeS] = Field(None, description="Explicit τ^p_j, per-job computation time per block (s); overrides the FLOPS/bandwidth derivation.")
+    count: Annotated[int, Field(ge=1, le=_lim.MAX_SERVER_COUNT)] = Field(1, description="Replicate this entry; copies are named {id}-1 … {id}-{count}.")
     region: Optional[str] = Field(None, description="Informational region label.")
     note: Optional[str] = None
+
+    _id_ok = field_validator("id")(check_identifier)
 
     @field_validator("gpu")
     @classmethod
@@ -102,12 +117,15 @@ class ClusterSpec(_Strict):
     name: Optional[str] = None
     description: Optional[str] = None
     orchestrator: Optional[str] = Field(None, description="Where the orchestrator sits (informational).")
-    servers: list[ServerSpec] = Field(min_length=1)
+    servers: list[ServerSpec] = Field(min_length=1, max_length=_lim.MAX_SERVERS)
     meta: dict[str, Any] = Field(default_factory=dict, description="Free-form provenance (e.g. how RTTs were drawn).")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "ClusterSpec":
         seen: dict[str, int] = {}
+        total = sum(s.count for s in self.servers)
+        if total > _lim.MAX_SERVERS:
+            raise ValueError(f"{total} servers (after count expansion) exceed the limit of {_lim.MAX_SERVERS}")
         for i, s in enumerate(self.servers):
             for sid in s.expanded_ids():
                 if sid in seen:
@@ -130,23 +148,23 @@ class ModelSpec(_Strict):
     description: Optional[str] = None
     card: Optional[str] = Field(None, description="Model card name: " + ", ".join(catalog.model_names()) + ".")
     hf_config: Optional[str] = Field(None, description="Path to a Hugging Face config.json (relative to this file) to import the architecture from.")
-    num_blocks: Optional[PosInt] = Field(None, description="L, number of blocks (transformer layers).")
-    block_size_gb: Optional[PosFloat] = Field(None, description="s_m, weights of one block (GB).")
-    cache_size_gb: Optional[PosFloat] = Field(None, description="s_c, KV cache of one block for one job at max_seq_len (GB).")
-    layers: Optional[PosInt] = Field(None, description="Transformer layers (= num_blocks).")
-    hidden_size: Optional[PosInt] = None
-    num_attention_heads: Optional[PosInt] = None
-    num_key_value_heads: Optional[PosInt] = Field(None, description="KV heads (GQA/MQA); default = num_attention_heads.")
-    intermediate_size: Optional[PosInt] = None
-    vocab_size: Optional[PosInt] = None
-    params_per_block: Optional[PosFloat] = Field(None, description="Parameters of one block (count, not billions).")
-    head_dim: Optional[PosInt] = Field(None, description="Per-head width when it is not hidden_size / num_attention_heads (Gemma); sizes the KV cache.")
-    active_params_per_block: Optional[PosFloat] = Field(None, description="Parameters one token runs through (MoE: the routed experts only); F defaults to 2 × this; default params_per_block.")
+    num_blocks: Optional[Annotated[int, Field(ge=1, le=_lim.MAX_BLOCKS)]] = Field(None, description="L, number of blocks (transformer layers).")
+    block_size_gb: Optional[SizeGB] = Field(None, description="s_m, weights of one block (GB).")
+    cache_size_gb: Optional[SizeGB] = Field(None, description="s_c, KV cache of one block for one job at max_seq_len (GB).")
+    layers: Optional[Annotated[int, Field(ge=1, le=_lim.MAX_BLOCKS)]] = Field(None, description="Transformer layers (= num_blocks).")
+    hidden_size: Optional[ArchDim] = None
+    num_attention_heads: Optional[ArchDim] = None
+    num_key_value_heads: Optional[ArchDim] = Field(None, description="KV heads (GQA/MQA); default = num_attention_heads.")
+    intermediate_size: Optional[ArchDim] = None
+    vocab_size: Optional[ArchDim] = None
+    params_per_block: Optional[BigFloat] = Field(None, description="Parameters of one block (count, not billions).")
+    head_dim: Optional[ArchDim] = Field(None, description="Per-head width when it is not hidden_size / num_attention_heads (Gemma); sizes the KV cache.")
+    active_params_per_block: Optional[BigFloat] = Field(None, description="Parameters one token runs through (MoE: the routed experts only); F defaults to 2 × this; default params_per_block.")
     dtype: Dtype = Field("fp16", description="Weight format: fp16/bf16 (2 bytes), int8 (1), nf4 (4.25/8), fp32 (4).")
     kv_cache_dtype: Dtype = Field("fp16", description="Format of cached keys/values.")
-    max_seq_len: Optional[PosInt] = Field(None, description="Tokens the KV cache is reserved for (s_c).")
-    flops_per_block_per_token: Optional[PosFloat] = Field(None, description="F, FLOPs per block per token (prefill); default 2 × params_per_block.")
-    weight_overhead: Annotated[float, Field(ge=1.0, allow_inf_nan=False)] = Field(1.01, description="Multiplier on weight bytes (SPEC §1.1: 1.01).")
+    max_seq_len: Optional[Tokens] = Field(None, description="Tokens the KV cache is reserved for (s_c).")
+    flops_per_block_per_token: Optional[BigFloat] = Field(None, description="F, FLOPs per block per token (prefill); default 2 × params_per_block.")
+    weight_overhead: Annotated[float, Field(ge=1.0, le=100.0, allow_inf_nan=False)] = Field(1.01, description="Multiplier on weight bytes (SPEC §1.1: 1.01).")
 
     @field_validator("card")
     @classmethod
@@ -175,12 +193,12 @@ class WorkloadSpec(_Strict):
     """Arrivals and the per-job constants behind τ (SPEC §1, §1.1)."""
 
     description: Optional[str] = None
-    arrival_rate: Optional[PosFloat] = Field(None, description="λ, requests per second (required here or via --rate).")
+    arrival_rate: Optional[Rate] = Field(None, description="λ, requests per second (required here or via --rate).")
     target_load: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(0.7, description="ρ̄ in (0, 1]: the design needs ν ≥ λ/ρ̄.")
-    mean_input_tokens: NonNegFloat = Field(2000.0, description="l̄_in, mean prompt length (tokens).")
-    mean_output_tokens: Annotated[float, Field(ge=1, allow_inf_nan=False)] = Field(20.0, description="l̄_out, mean generated tokens (≥ 1).")
-    block_overhead_ms: NonNegFloat = Field(1.0, description="t_o, per-block per-job overhead (ms).")
-    comm_overhead_ms: NonNegFloat = Field(18.0, description="o, serialization overhead per round trip (ms).")
+    mean_input_tokens: Annotated[float, Field(ge=0, le=_lim.MAX_TOKENS, allow_inf_nan=False)] = Field(2000.0, description="l̄_in, mean prompt length (tokens).")
+    mean_output_tokens: Annotated[float, Field(ge=1, le=_lim.MAX_TOKENS, allow_inf_nan=False)] = Field(20.0, description="l̄_out, mean generated tokens (≥ 1).")
+    block_overhead_ms: TimeMs = Field(1.0, description="t_o, per-block per-job overhead (ms).")
+    comm_overhead_ms: TimeMs = Field(18.0, description="o, serialization overhead per round trip (ms).")
 
 
 class InstanceSpec(_Strict):
@@ -200,48 +218,64 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class SolutionServer(BaseModel):
-    id: str
-    memory_gb: float
-    tau_comm_s: float
-    tau_comp_s: float
+# Solution files are read strictly (chaincomp.io boundary): numbers are JSON numbers (no bool, no
+# string), finite, and integers within the limits of docs/reliability.md; value rules (ranges, the
+# chain rule, memory, rates) are the verifier's (chaincomp.core.verify).
+class _SolStrict(BaseModel):
+    model_config = ConfigDict(strict=True, allow_inf_nan=False)
 
 
-class SolutionTiming(BaseModel):
-    rtt_s: list[Optional[float]]
-    prefill_s_per_token: list[Optional[float]]
-    decode_s_per_token: list[Optional[float]]
-    block_overhead_s: float
-    comm_overhead_s: float
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+FinitePos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+FiniteNonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+BlockInt = Annotated[int, Field(ge=0, le=_lim.MAX_BLOCKS + 1)]
+CapInt = Annotated[int, Field(ge=-(2**53), le=2**53)]
 
 
-class SolutionInstance(BaseModel):
+class SolutionServer(_SolStrict):
+    id: Ident
+    memory_gb: FiniteNonNeg
+    tau_comm_s: FiniteNonNeg
+    tau_comp_s: FiniteNonNeg
+
+    _id_ok = field_validator("id")(check_identifier)
+
+
+class SolutionTiming(_SolStrict):
+    rtt_s: list[Optional[FiniteFloat]]
+    prefill_s_per_token: list[Optional[FiniteFloat]]
+    decode_s_per_token: list[Optional[FiniteFloat]]
+    block_overhead_s: FiniteFloat
+    comm_overhead_s: FiniteFloat
+
+
+class SolutionInstance(_SolStrict):
     """The derived instance (``Problem.to_dict``): blocks, sizes, workload, per-server M, τ^c, τ^p."""
 
     name: str
-    num_blocks: int
-    block_size_gb: float
-    cache_size_gb: float
-    arrival_rate: float
-    target_load: float = 0.7
-    mean_input_tokens: Optional[float] = None
-    mean_output_tokens: Optional[float] = None
-    servers: list[SolutionServer]
+    num_blocks: Annotated[int, Field(ge=1, le=_lim.MAX_BLOCKS)]
+    block_size_gb: FinitePos
+    cache_size_gb: FinitePos
+    arrival_rate: Annotated[float, Field(ge=_lim.MIN_ARRIVAL_RATE, le=_lim.MAX_ARRIVAL_RATE, allow_inf_nan=False)]
+    target_load: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.7
+    mean_input_tokens: Optional[Annotated[float, Field(ge=0, le=_lim.MAX_TOKENS, allow_inf_nan=False)]] = None
+    mean_output_tokens: Optional[Annotated[float, Field(ge=0, le=_lim.MAX_TOKENS, allow_inf_nan=False)]] = None
+    servers: list[SolutionServer] = Field(min_length=1, max_length=_lim.MAX_SERVERS)
     meta: dict[str, Any] = Field(default_factory=dict)
     timing: Optional[SolutionTiming] = None
 
 
-class PlacementRecord(BaseModel):
+class PlacementRecord(_SolStrict):
     server: str
-    first_block: Optional[int] = Field(description="First hosted block, 1-based; null when the server hosts nothing.")
-    num_blocks: int
+    first_block: Optional[BlockInt] = Field(description="First hosted block, 1-based; null when the server hosts nothing.")
+    num_blocks: BlockInt
 
 
-class ChainRecord(BaseModel):
-    servers: list[str] = Field(description="Servers of the chain in processing order.")
-    blocks: list[int] = Field(description="Blocks processed at each hop (m_ij).")
-    service_time_s: float = Field(description="T_k (Eq. 2).")
-    capacity: int = Field(description="c_k, concurrent jobs the chain may serve.")
+class ChainRecord(_SolStrict):
+    servers: list[str] = Field(description="Servers of the chain in processing order.", max_length=_lim.MAX_SERVERS)
+    blocks: list[BlockInt] = Field(description="Blocks processed at each hop (m_ij).", max_length=_lim.MAX_SERVERS)
+    service_time_s: FinitePos = Field(description="T_k (Eq. 2).")
+    capacity: CapInt = Field(description="c_k, concurrent jobs the chain may serve.")
 
 
 class SolutionMetrics(_Open):
@@ -272,7 +306,7 @@ class SolutionFile(BaseModel):
     instance: SolutionInstance
     method: str
     parameters: dict[str, Any] = Field(description="Method parameters, including cache_reservation.")
-    placement: list[PlacementRecord]
+    placement: list[PlacementRecord] = Field(max_length=_lim.MAX_SERVERS)
     chains: list[ChainRecord]
     metrics: SolutionMetrics
     provenance: SolutionProvenance

@@ -14,6 +14,7 @@ Choices (documented in docs/simulator.md):
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,7 +67,25 @@ def poisson_stream(rate: float, n: int, rng: np.random.Generator, input_tokens=N
     return JobStream(t, lin, lout, {"kind": "poisson", "rate_per_s": float(rate)})
 
 
-def _parse_time(values: list[str], path: Path) -> np.ndarray:
+#: accepted timestamp form (the Azure traces'): date, time, up to 9 fractional digits, no zone
+_TS = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?")
+#: years representable as datetime64[ns] (1678–2261), the range numpy/pandas timestamps cover
+_YEARS = (1678, 2261)
+
+
+def _parse_time(values: list[str], path: Path, first_line: int = 2) -> np.ndarray:
+    """Seconds from the first timestamp. Each value must look like ``2023-11-16 18:17:03.97996``
+    with a year in 1678–2261; anything else (epoch seconds, a time zone, a year outside the
+    datetime64[ns] range) is refused with the line — never silently misread."""
+    for line, v in enumerate(values, start=first_line):
+        m = _TS.fullmatch(v.strip())
+        if m is None:
+            hint = " (it looks like epoch seconds)" if v.strip().replace(".", "", 1).isdigit() else ""
+            raise InvalidInstance(f"{path}: line {line}: column TIMESTAMP: expected a timestamp like "
+                                  f"2023-11-16 18:17:03.97996, got {v.strip()[:40]!r}{hint}")
+        if not _YEARS[0] <= int(m.group(1)) <= _YEARS[1]:
+            raise InvalidInstance(f"{path}: line {line}: column TIMESTAMP: year {m.group(1)} is outside "
+                                  f"{_YEARS[0]}–{_YEARS[1]}, the range of nanosecond timestamps")
     try:
         ts = np.array([v.strip().replace(" ", "T") for v in values], dtype="datetime64[ns]")
     except ValueError as exc:
@@ -85,15 +104,25 @@ def load_trace(path: str | Path, first: int | None = None, offset: int = 0, rate
     path = resolve(path)
     if offset < 0 or (first is not None and first < 1):
         raise UsageError(f"trace selection needs offset ≥ 0 and first ≥ 1 (got offset={offset}, first={first})")
-    try:
-        with path.open(newline="") as fh:
+    from chaincomp.io import files as io_files
+    from chaincomp.io import limits
+
+    rows = []
+    with io_files.open_text(path, "trace file", max_bytes=limits.MAX_TRACE_BYTES, newline="") as fh:
+        try:
             reader = csv.reader(fh)
             header = next(reader, None)
-            rows = list(reader)
-    except FileNotFoundError:
-        raise InvalidInstance(f"{path}: no such trace file") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidInstance(f"{path}: not a readable CSV file ({exc})") from None
+            for r in reader:
+                rows.append(r)
+                if len(rows) > limits.MAX_TRACE_ROWS:
+                    raise InvalidInstance(f"{path}: more than {limits.MAX_TRACE_ROWS} rows, the limit for a trace "
+                                          "(docs/reliability.md, Limits); cut it or select with --trace-offset/--jobs")
+        except UnicodeDecodeError as exc:
+            raise InvalidInstance(f"{path}: line {len(rows) + 2}: not UTF-8 text ({exc.reason})") from None
+        except csv.Error as exc:
+            raise InvalidInstance(f"{path}: line {len(rows) + 2}: not a readable CSV row ({exc})") from None
+        except OSError as exc:
+            raise InvalidInstance(f"{path}: cannot read the trace file ({exc.strerror or exc})") from None
     if header is None:
         raise InvalidInstance(f"{path}: empty trace file; expected header {','.join(TRACE_COLUMNS)}")
     header = [h.strip() for h in header]
@@ -109,16 +138,18 @@ def load_trace(path: str | Path, first: int | None = None, offset: int = 0, rate
     for line, r in enumerate(rows, start=offset + 2):
         if len(r) < len(header):
             raise InvalidInstance(f"{path}: line {line}: expected {len(header)} fields, got {len(r)}")
-    t = _parse_time([r[idx[0]] for r in rows], path)
+    t = _parse_time([r[idx[0]] for r in rows], path, offset + 2)
     tok = []
     for col, i in zip(TRACE_COLUMNS[1:], idx[1:]):
         try:
             v = np.array([float(r[i]) for r in rows])
         except ValueError as exc:
             raise InvalidInstance(f"{path}: column {col}: expected non-negative integers ({exc})") from None
-        if (v < 0).any() or not np.all(np.isfinite(v)):
-            bad = int(np.flatnonzero((v < 0) | ~np.isfinite(v))[0]) + offset + 2
-            raise InvalidInstance(f"{path}: line {bad}: column {col}: expected a non-negative token count")
+        badmask = (v < 0) | ~np.isfinite(v) | (v > limits.MAX_TOKENS) | (v != np.floor(v))
+        if badmask.any():
+            i = int(np.flatnonzero(badmask)[0])
+            raise InvalidInstance(f"{path}: line {i + offset + 2}: column {col}: expected a whole token count in "
+                                  f"0..{limits.MAX_TOKENS}, got {rows[i][idx[1 + TRACE_COLUMNS[1:].index(col)]]!r}")
         tok.append(v)
     if np.any(np.diff(t) < 0):
         bad = int(np.flatnonzero(np.diff(t) < 0)[0]) + offset + 3

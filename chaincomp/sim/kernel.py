@@ -154,9 +154,13 @@ def _claim_slot(off, slot_job, job_slot, k, j):  # pragma: no cover - compiled
             return
 
 
-@numba.njit(cache=True)
-def chain_dispatch_kernel(policy, arrival, size, lin, lout, u, coef, cap, mu, warmup):  # pragma: no cover - compiled
+@numba.njit(cache=True, nogil=True)
+def chain_dispatch_kernel(policy, arrival, size, lin, lout, u, coef, cap, mu, warmup, stop):  # pragma: no cover - compiled
     """Simulate ``policy`` (code from POLICY_CODES) over n jobs and K chains.
+
+    ``stop`` is a one-element int8 array read every 4096 events: when another thread sets it to 1
+    the loop ends early (Ctrl-C; the caller then discards the partial result). The flag never
+    changes what is computed, so results stay byte-identical per seed. Runs without the GIL.
 
     Returns (dispatch_s, completion_s, chain, busy_s per chain, window_start_s, events).
     """
@@ -225,7 +229,11 @@ def chain_dispatch_kernel(policy, arrival, size, lin, lout, u, coef, cap, mu, wa
     done = 0
     now = 0.0
     migrate = policy == 5
+    spin = 0
     while done < n:
+        spin += 1
+        if (spin & 4095) == 0 and stop[0] != 0:
+            break
         if hsize > 0 and (nxt >= n or ht[0] <= arrival[nxt]):
             t = ht[0]
             i = hj[0]
@@ -381,3 +389,38 @@ def chain_dispatch_kernel(policy, arrival, size, lin, lout, u, coef, cap, mu, wa
                 central[c_tail] = i
                 c_tail += 1
     return dispatch, completion, chain, busy, t0, events
+
+
+def run_kernel(*args):
+    """Run :func:`chain_dispatch_kernel` so that Ctrl-C / SIGTERM stops it within milliseconds.
+
+    The kernel runs in a helper thread (it releases the GIL) while the main thread waits in short
+    steps, so the signal handler runs at once; it then sets the kernel's stop flag, waits for the
+    kernel to notice (≤ 4096 events) and re-raises the KeyboardInterrupt. Same arguments as the
+    kernel without ``stop``; same result.
+    """
+    import threading
+
+    stop = np.zeros(1, dtype=np.int8)
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["result"] = chain_dispatch_kernel(*args, stop)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            box["error"] = exc
+
+    if threading.current_thread() is not threading.main_thread():
+        return chain_dispatch_kernel(*args, stop)
+    worker = threading.Thread(target=target, name="chaincomp-sim-kernel", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.02)
+    except BaseException:
+        stop[0] = 1
+        worker.join(5.0)
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["result"]

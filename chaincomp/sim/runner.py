@@ -27,7 +27,7 @@ from chaincomp.problem import Problem
 from chaincomp.sim import arrivals as arr
 from chaincomp.sim import metrics
 from chaincomp.sim.engine import Job, RunRecord, Simulator, placement_slots
-from chaincomp.sim.kernel import chain_dispatch_kernel
+from chaincomp.sim.kernel import run_kernel
 from chaincomp.sim.policies import POLICY_CODES, ChainDispatchPolicy, check_policy
 from chaincomp.sim.service import chain_coefficients, check_length_model, check_service, coefficient_arrays, job_sizes
 
@@ -96,7 +96,7 @@ def run_chain_policy(problem: Problem, allocation: Allocation, policy: str, stre
         return sim.run(ChainDispatchPolicy(policy, allocation, streams.uniforms), jobs,
                        num_tags=len(allocation.chains), warmup_jobs=warmup_jobs)
     coef = coefficient_arrays(problem, allocation.chains, service)
-    d, c, k, busy, t0, events = chain_dispatch_kernel(
+    d, c, k, busy, t0, events = run_kernel(
         POLICY_CODES[policy], streams.arrival_s, streams.sizes, streams.input_tokens, streams.output_tokens,
         streams.uniforms, coef, allocation.capacity_array, allocation.rates, int(warmup_jobs))
     n = streams.arrival_s.size

@@ -123,7 +123,7 @@ STOP = _StopFlag()
 
 @contextmanager
 def interruptible():
-    """Install a SIGINT handler that asks running solves to stop (instead of raising KeyboardInterrupt).
+    """Install a SIGINT/SIGTERM handler that asks running solves to stop (instead of raising KeyboardInterrupt).
 
     Nested uses share one handler; the flag is reset when the outermost context exits. In a thread
     other than the main thread (where handlers cannot be installed) this is a no-op.
@@ -136,13 +136,17 @@ def interruptible():
     if outer:
         STOP.requested = False
         previous = signal.getsignal(signal.SIGINT)
+        previous_term = signal.getsignal(signal.SIGTERM)
 
         def handler(signum, frame):  # noqa: ARG001
-            if STOP.requested:  # a second Ctrl-C while stopping: give up for real
-                raise KeyboardInterrupt
+            if STOP.requested:  # a second Ctrl-C / SIGTERM while stopping: leave at once
+                from chaincomp.interrupts import exit_now
+
+                exit_now(signum)
             STOP.request()
 
         signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)  # SIGTERM behaves like Ctrl-C: the incumbent is kept
     STOP.depth += 1
     try:
         yield STOP
@@ -150,6 +154,7 @@ def interruptible():
         STOP.depth -= 1
         if outer:
             signal.signal(signal.SIGINT, previous)
+            signal.signal(signal.SIGTERM, previous_term)
             STOP.requested = False
 
 

@@ -46,7 +46,9 @@ def build_tasks(inst_dir: Path) -> list[tk.Task]:
 def write_manifest(tmp: Path, inst_dir: Path) -> Path:
     runs = [{"methods": [m], "params": g} for m, g in GRID]
     path = tmp / "study.json"
-    path.write_text(json.dumps({"instances": [str(inst_dir)], "seeds": SEEDS, "providers": [PROVIDER], "runs": runs}))
+    # manifest paths are relative to its folder (absolute ones are refused); the provider is named on the
+    # command line with --run-provider-code (a manifest alone never imports code)
+    path.write_text(json.dumps({"instances": [inst_dir.relative_to(tmp).as_posix()], "seeds": SEEDS, "runs": runs}))
     return path
 
 
@@ -119,7 +121,7 @@ def _cli(*args: str) -> list[str]:
 def test_kill_midway_then_resume(study):
     out = study["tmp"] / "killed.jsonl"
     proc = subprocess.Popen(
-        _cli("batch", "--manifest", str(study["manifest"]), "--workers", "2", "--out", str(out), "--json"),
+        _cli("batch", "--manifest", str(study["manifest"]), "--workers", "2", "--out", str(out), "--json", "--provider", PROVIDER, "--run-provider-code"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
@@ -152,7 +154,7 @@ def test_kill_midway_then_resume(study):
     assert NUM_TASKS // 5 <= done_before < NUM_TASKS
 
     res = subprocess.run(
-        _cli("batch", "--manifest", str(study["manifest"]), "--workers", "2", "--out", str(out), "--resume", "--json"),
+        _cli("batch", "--manifest", str(study["manifest"]), "--workers", "2", "--out", str(out), "--resume", "--json", "--provider", PROVIDER, "--run-provider-code"),
         capture_output=True,
         text=True,
         timeout=300,
@@ -268,6 +270,8 @@ def test_cli_batch_paths_methods_params(study, tmp_path):
     res = runner.invoke(app, ["batch", files[0], "-m", "no-such-method", "-o", str(tmp_path / "x.jsonl")])
     assert isinstance(res.exception, UsageError) and "no-such-method" in str(res.exception)
     res = runner.invoke(app, ["batch", files[0], "-m", "test-raise", "--provider", PROVIDER, "-o", str(tmp_path / "f.jsonl"), "--json"])
+    assert isinstance(res.exception, UsageError) and "--run-provider-code" in str(res.exception)  # importing code needs the flag
+    res = runner.invoke(app, ["batch", files[0], "-m", "test-raise", "--provider", PROVIDER, "--run-provider-code", "-o", str(tmp_path / "f.jsonl"), "--json"])
     assert res.exit_code == 1 and json.loads(res.output)["failed"] == 1
 
 

@@ -1,0 +1,108 @@
+"""Signals (docs/reliability.md, "Signals"): SIGTERM behaves like Ctrl-C, a second signal exits at
+once with one line, no traceback from an interrupt, the simulator stops promptly."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from chaincomp.core.solution import Solution
+from chaincomp.core.verify import verify_solution
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "chaincomp.cli", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+
+
+MILP = ("solve", "--example", "bloom-j20", "--rate", "1.0", "--method", "milp", "--time-limit", "120", "--json")
+
+
+@pytest.mark.slow
+def test_sigterm_writes_the_incumbent_like_ctrl_c(tmp_path):
+    out = tmp_path / "design.json"
+    proc = _start(*MILP, "--out", str(out))
+    time.sleep(6.0)
+    if proc.poll() is not None:
+        pytest.fail(f"solve ended before the signal: {proc.stderr.read()}")
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    data = json.loads(stdout)
+    assert data["solver"]["status"] == "interrupted"
+    assert verify_solution(Solution.from_dict(data)) == []
+    assert json.loads(out.read_text())["solver"]["status"] == "interrupted"
+
+
+@pytest.mark.slow
+def test_second_ctrl_c_exits_at_once_with_one_line():
+    proc = _start(*MILP)
+    time.sleep(6.0)
+    if proc.poll() is not None:
+        pytest.fail(f"solve ended before the signal: {proc.stderr.read()}")
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    t = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert time.monotonic() - t < 2.0
+    assert "Traceback" not in stderr
+    # 130 with the one line; -SIGINT only if the solve had already finished and the interpreter was
+    # shutting down (Python restores the default handler then) — at once and silent as well
+    assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, stderr)
+    if proc.returncode == 130:
+        assert stderr.strip().splitlines() == ["chaincomp: interrupted again, exiting now"]
+
+
+@pytest.mark.slow
+def test_simulator_stops_promptly_on_ctrl_c():
+    """Measured on this 2-core machine: 0.03–0.37 s from the signal to the process's exit."""
+    proc = _start("simulate", "--example", "bloom-j20", "--jobs", "20000000", "--json")
+    time.sleep(4.0)
+    if proc.poll() is not None:
+        pytest.fail(f"simulate ended before the signal: {proc.stderr.read()}")
+    t = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    elapsed = time.monotonic() - t
+    assert proc.returncode == 130 and stderr.strip() == "interrupted"
+    assert elapsed < 1.0, f"{elapsed:.2f} s from Ctrl-C to exit"
+
+
+def test_interrupt_during_start_up_prints_no_traceback():
+    """SIGINT/SIGTERM at several moments while chaincomp's modules are being imported."""
+    code = "import sys; sys.stdout.write('up\\n'); sys.stdout.flush(); from chaincomp.cli.entry import main; main(sys.argv[1:])"
+    for sig, delay in ((signal.SIGINT, 0.05), (signal.SIGINT, 0.1), (signal.SIGTERM, 0.15), (signal.SIGINT, 0.3)):
+        proc = subprocess.Popen([sys.executable, "-c", code, "solve", "--example", "bloom-j20"], cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        assert proc.stdout.readline() == "up\n"
+        time.sleep(delay)
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=60)
+        assert "Traceback" not in stderr, stderr
+        assert proc.returncode in (0, 130), (proc.returncode, stderr)
+
+
+def test_kernel_stop_flag_keeps_results_identical():
+    """The kernel's stop flag is only read, never changes results: same seed → same arrays."""
+    import numpy as np
+
+    from chaincomp.sim.kernel import chain_dispatch_kernel, run_kernel
+
+    rng = np.random.default_rng(3)
+    n, K = 5000, 4
+    args = (1, np.cumsum(rng.exponential(0.2, n)), rng.exponential(1.0, n), np.zeros(n), np.zeros(n), rng.random(n),
+            np.tile([1.0, 0, 0, 0], (K, 1)), np.array([1, 2, 1, 3]), np.ones(K), 10)
+    a = run_kernel(*args)
+    b = chain_dispatch_kernel(*args, np.zeros(1, dtype=np.int8))
+    for x, y in zip(a, b):
+        assert np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True)
