@@ -75,12 +75,12 @@ def experiment(
 
     limits.check_seed(seed, "--seed")
     fixed_c = opt.parse_cache_reservation(cache_reservation)
-    for name, v, cap in (("--runs", runs, 10_000), ("--jobs", jobs, limits.MAX_SIM_JOBS), ("--requests", requests, limits.MAX_TRACE_ROWS),
+    for flag, v, cap in (("--runs", runs, 10_000), ("--jobs", jobs, limits.MAX_SIM_JOBS), ("--requests", requests, limits.MAX_TRACE_ROWS),
                          ("--cache-reservation", fixed_c, limits.MAX_CACHE_RANGE)):
         if v is not None:
             if v < 1:
-                raise UsageError(f"{name} must be ≥ 1, got {v}")
-            limits.check_count(v, cap, name.lstrip("-"), name)
+                raise UsageError(f"{flag} must be ≥ 1, got {v}")
+            limits.check_count(v, cap, flag.lstrip("-"), flag)
     limits.positive_option(service_scale, "--service-scale", 1e6)
     opts = {"quick": quick, "seed": seed, "data_dir": data}
     if runs is not None:
