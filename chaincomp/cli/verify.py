@@ -30,13 +30,14 @@ def verify(
       chaincomp verify design.json
       chaincomp verify design.json --out check.json
     """
-    import json
+    from chaincomp.errors import InvalidInstance
+    from chaincomp.io import files as io_files
 
-    try:
-        data = json.loads(Path(solution_file).read_text())
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        Solution.load(solution_file)  # raises the documented InvalidInstance message
-        raise
+    # the input boundary (regular UTF-8 file, strict JSON, bounded size and nesting); the rules
+    # themselves — types included — are the verifier's, listed as violations (exit 1)
+    data = io_files.read_json(solution_file, "solution file")
+    if not isinstance(data, dict):
+        raise InvalidInstance(f"{solution_file}: (top level): expected a JSON object (a Solution), got {type(data).__name__}")
     errors = verify_data(data, source=str(solution_file))
     solution = None if errors else Solution.from_dict(data, source=str(solution_file))
     report = {"file": str(solution_file), "valid": not errors, "violations": errors}

@@ -186,9 +186,12 @@ def _check_hf_numbers(data: dict, label: str) -> None:
             continue
         v = data[key]
         if isinstance(v, bool) or not isinstance(v, int):
-            raise InvalidInstance(f"{label}: {key}: expected an integer, got {_got(v)}")
-        if not 1 <= v <= limit:
-            raise InvalidInstance(f"{label}: {key}: expected an integer in 1..{limit}, got {v}")
+            kind = "an integer" if isinstance(v, (bool, str)) else "an integer ≥ 1"
+            raise InvalidInstance(f"{label}: {key}: expected {kind}, got {_got(v)}")
+        if v < 1:
+            raise InvalidInstance(f"{label}: {key}: expected an integer ≥ 1, got {v}")
+        if v > limit:
+            raise InvalidInstance(f"{label}: {key}: expected an integer ≤ {limit} (documented limit), got {v}")
     for key in ("model_type", "hidden_act", "activation_function", "_name_or_path", "torch_dtype"):
         if key in data and data[key] is not None and not isinstance(data[key], str):
             raise InvalidInstance(f"{label}: {key}: expected a string, got {_got(data[key])}")
