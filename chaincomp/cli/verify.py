@@ -35,7 +35,7 @@ def verify(
 
     # the input boundary (regular UTF-8 file, strict JSON, bounded size and nesting); the rules
     # themselves — types included — are the verifier's, listed as violations (exit 1)
-    data = io_files.read_json(solution_file, "solution file")
+    data = io_files.read_json(solution_file, "file")
     if not isinstance(data, dict):
         raise InvalidInstance(f"{solution_file}: (top level): expected a JSON object (a Solution), got {type(data).__name__}")
     errors = verify_data(data, source=str(solution_file))

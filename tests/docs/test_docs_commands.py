@@ -43,7 +43,7 @@ QUICK = {
     r"^batch set:quick": ["--seeds", "0"],                               # 3 seeds → 1 (same tasks, fewer)
     r"^solve --example bloom-j20 --tune sim": ["--top", "3"],
 }
-NOT_CHAINCOMP = ("pip", "python -m pytest", "CHAINCOMP_FUZZ=", "python benchmarks/", "git ", "cd ", "#")
+NOT_CHAINCOMP = ("pip", "python -m pytest", "CHAINCOMP_FUZZ", "python benchmarks/", "git ", "cd ", "#")
 
 
 def bash_commands(path: Path) -> list[str]:
