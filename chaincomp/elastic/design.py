@@ -24,8 +24,9 @@ from chaincomp.problem import Problem
 OBJECTIVES = ("response", "job-servers")
 
 
-def carry_over(old_problem: Problem, placement: Placement, allocation: Allocation, new_problem: Problem) -> tuple[Placement, Allocation]:
-    """D on ``new_problem``: surviving ranges and surviving chains (capacities kept)."""
+def surviving_ranges(old_problem: Problem, placement: Placement, new_problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """(first block, block count) per server of ``new_problem``: the range each surviving server
+    held in ``placement`` (matched by id), 0 blocks for servers that are new."""
     index = {sid: j for j, sid in enumerate(new_problem.server_ids)}
     J = new_problem.num_servers
     first = np.zeros(J, dtype=np.int64)
@@ -35,6 +36,13 @@ def carry_over(old_problem: Problem, placement: Placement, allocation: Allocatio
         if j is not None and placement.num_blocks[j_old] > 0:
             first[j] = placement.first_block[j_old]
             count[j] = placement.num_blocks[j_old]
+    return first, count
+
+
+def carry_over(old_problem: Problem, placement: Placement, allocation: Allocation, new_problem: Problem) -> tuple[Placement, Allocation]:
+    """D on ``new_problem``: surviving ranges and surviving chains (capacities kept)."""
+    index = {sid: j for j, sid in enumerate(new_problem.server_ids)}
+    first, count = surviving_ranges(old_problem, placement, new_problem)
     chains, caps = [], []
     for ch, c in zip(allocation.chains, allocation.capacities):
         ids = [old_problem.server_ids[j] for j in ch.servers]

@@ -27,7 +27,7 @@ import numpy as np
 
 from chaincomp.core.allocation import Allocation
 from chaincomp.core.placement import Placement
-from chaincomp.elastic.design import predicted
+from chaincomp.elastic.design import predicted, surviving_ranges
 from chaincomp.heuristics.gbp_cr import amortized_times, chain_cut
 from chaincomp.heuristics.gca import gca
 from chaincomp.problem import Problem
@@ -51,12 +51,7 @@ def local_repair(
     """The repaired placement on ``new_problem`` and a log of the actions taken."""
     index = {sid: j for j, sid in enumerate(new_problem.server_ids)}
     J = new_problem.num_servers
-    first = np.zeros(J, dtype=np.int64)
-    count = np.zeros(J, dtype=np.int64)
-    for j_old, sid in enumerate(old_problem.server_ids):
-        j = index.get(sid)
-        if j is not None and old_placement.num_blocks[j_old] > 0:
-            first[j], count[j] = old_placement.first_block[j_old], old_placement.num_blocks[j_old]
+    first, count = surviving_ranges(old_problem, old_placement, new_problem)
     c = int(cache_reservation)
     m_c, _, amort = amortized_times(new_problem, c)
     log: list[dict] = []
