@@ -43,8 +43,8 @@ def verify(
     report = {"file": str(solution_file), "valid": not errors, "violations": errors}
     common.emit_json(report, as_json, out)
     if as_json:
-        pass
-    elif errors:
+        raise typer.Exit(1 if errors else 0)
+    if errors:
         common.console.print(f"[bold red]{escape(str(solution_file))}: {len(errors)} violation(s)[/]")
         for e in errors:
             common.console.print(f"  - {escape(e)}", highlight=False)
@@ -54,6 +54,6 @@ def verify(
             f"[green]{escape(str(solution_file))}: valid[/] — {len(solution.allocation.chains)} chains, "
             f"Σc = {m.get('total_capacity')}, ν = {m.get('service_rate')}, job servers = {m.get('job_servers')}"
         )
-    if out is not None and not as_json:
+    if out is not None:
         opt.note(f"wrote {out}")
     raise typer.Exit(1 if errors else 0)

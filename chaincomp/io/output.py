@@ -61,13 +61,7 @@ def atomic_open(path: str | Path, mode: str = "w", what: str = "output file", ne
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        try:  # keep the usual permissions (mkstemp creates 0600)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        except OSError:
-            pass
-        os.replace(tmp, p)
+        _publish(tmp, p)
         tmp = None
     except OSError as exc:
         raise output_error(p, exc, what) from None
@@ -75,6 +69,16 @@ def atomic_open(path: str | Path, mode: str = "w", what: str = "output file", ne
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _publish(tmp: str, p: Path) -> None:
+    """Give the finished temporary file the usual permissions (mkstemp creates 0600) and rename it
+    onto ``p`` (atomic on POSIX)."""
+    with contextlib.suppress(OSError):
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, p)
 
 
 def atomic_write(path: str | Path, data: str | bytes, what: str = "output file") -> None:
@@ -92,7 +96,7 @@ def atomic_save(path: str | Path, save: Callable[[str], None], what: str = "outp
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=p.suffix or ".tmp", dir=p.parent)
         os.close(fd)
         save(tmp)
-        os.replace(tmp, p)
+        _publish(tmp, p)
         tmp = None
     except OSError as exc:
         raise output_error(p, exc, what) from None
