@@ -21,16 +21,19 @@ Ctrl-C during the solve stops it and returns the incumbent with status ``interru
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
 import numpy as np
 
 from chaincomp.core.solution import Solution
-from chaincomp.errors import InfeasibleInstance, NoDesignFound, UsageError
+from chaincomp.errors import InfeasibleInstance, NoDesignFound, SolverUnavailable, UsageError
 from chaincomp.methods import register
 from chaincomp.problem import Problem
-from chaincomp.solvers import check_solver, interruptible, solver_version
+from chaincomp.solvers import SolveResult, check_solver, interruptible, solver_version
+
+log = logging.getLogger("chaincomp.formulations")
 
 OBJECTIVES = ("job-servers", "throughput")
 ALL_CHAINS_LIMIT = 20_000  # greedy-ilp: above this many chains the enumeration + model dominate; use GCA's
@@ -386,16 +389,32 @@ def solve_greedy_ilp(
             start = None
             break
         start[k] = start.get(k, 0) + int(cap)
-    with interruptible():
-        alloc, res = solve_allocation(problem, placement, chain_list, variant=variant, caps=caps, objective=objective,
-                                      solver=solver, start=start, time_limit_s=time_limit_s or 60.0, mip_gap=mip_gap,
-                                      threads=threads, seed=seed, progress=progress, label="§2.2 ILP")
+    try:
+        with interruptible():
+            alloc, res = solve_allocation(problem, placement, chain_list, variant=variant, caps=caps,
+                                          objective=objective, solver=solver, start=start,
+                                          time_limit_s=time_limit_s or 60.0, mip_gap=mip_gap, threads=threads,
+                                          seed=seed, progress=progress, label="§2.2 ILP")
+    except SolverUnavailable as exc:
+        if not getattr(exc, "size_limited", False):
+            raise
+        # Gurobi's size-limited licence refused the §2.2 ILP: keep what was already found (the GBP-CR
+        # placement with GCA's allocation) and say so — the allocation is then *not* optimal
+        log.warning("greedy-ilp: %s could not take the §2.2 ILP (%s); the design keeps GCA's allocation",
+                    solver, exc)
+        alloc = gca_alloc
+        res = SolveResult("solver_refused", None, None, None, time.perf_counter() - t0, 0, 0, 0, 0, solver, "",
+                          message=str(exc))
     wall = time.perf_counter() - t0
     info = res.summary()
+    if res.status == "solver_refused":
+        label = (f"placement from GBP-CR at c = {cand.cache_reservation} (heuristic); {solver} could not take the "
+                 f"§2.2 ILP over {len(chain_list)} chains ({res.message}); allocation = GCA's (not optimal)")
+    else:
+        label = (f"placement from GBP-CR at c = {cand.cache_reservation} (heuristic); allocation optimal over "
+                 f"{len(chain_list)} chains ({used_chains}), variant {variant}")
     info.update({"proved_optimal": res.proved_optimal, "formulation": "cache-allocation (SPEC §2.2)",
-                 "exact": False, "time_s": wall,
-                 "label": f"placement from GBP-CR at c = {cand.cache_reservation} (heuristic); allocation optimal over "
-                          f"{len(chain_list)} chains ({used_chains}), variant {variant}"})
+                 "exact": False, "time_s": wall, "label": label})
     params = {"cache_reservation": cand.cache_reservation, "tuned": cache_reservation in (None, "auto"),
               "chains": used_chains, "variant": variant, "objective": objective, "solver": solver}
     return Solution.create(problem, "greedy-ilp", placement, alloc, parameters=params, wall_time_s=wall, seed=seed,
