@@ -3,7 +3,7 @@
 
 Library entry points (the CLI ``chaincomp batch`` / ``chaincomp report`` is a thin layer over them):
 
-- :func:`chaincomp.batch.tasks.expand_grid` / :func:`chaincomp.batch.tasks.load_manifest` build
+- :func:`chaincomp.batch.tasks.expand_grid` / :func:`chaincomp.batch.manifest.load_manifest` build
   :class:`~chaincomp.batch.tasks.Task` lists with stable ids;
 - :class:`chaincomp.batch.local.LocalPool` and :class:`chaincomp.batch.dask_exec.DaskExecutor` run them;
 - :class:`chaincomp.batch.store.ResultStore` records one JSON line per finished task;
@@ -13,7 +13,8 @@ Library entry points (the CLI ``chaincomp batch`` / ``chaincomp report`` is a th
 
 from chaincomp.batch.runner import BatchSummary, run_batch
 from chaincomp.batch.store import ResultStore, comparable, read_records
-from chaincomp.batch.tasks import Task, expand_grid, load_manifest
+from chaincomp.batch.manifest import load_manifest
+from chaincomp.batch.tasks import Task, expand_grid
 
 __all__ = [
     "BatchSummary",

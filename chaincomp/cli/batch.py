@@ -55,6 +55,7 @@ def batch(
     """
     from chaincomp import methods as method_registry
     from chaincomp.batch import tasks as tk
+    from chaincomp.batch.manifest import load_manifest
     from chaincomp.batch.runner import run_batch
     from chaincomp.batch.store import ResultStore, export_csv, read_records
     from chaincomp.batch.worker import load_providers
@@ -71,7 +72,7 @@ def batch(
     if manifest is not None:
         if sources or method or param:
             raise UsageError("give either --manifest or instance paths with --method/--param, not both")
-        mf = tk.load_manifest(manifest, timeout_s=task_timeout)
+        mf = load_manifest(manifest, timeout_s=task_timeout)
         if seeds is not None:
             raise UsageError("--seeds cannot override a manifest; set `seeds` in it")
         task_list = mf.tasks

@@ -8,6 +8,7 @@ import pytest
 from batchutil import write_instances
 
 from chaincomp.batch import tasks as tk
+from chaincomp.batch.manifest import load_manifest
 from chaincomp.batch.store import ResultStore, comparable, export_csv, read_records
 from chaincomp.errors import UsageError
 
@@ -85,17 +86,17 @@ methods = ["random", "jffc-only"]
 seeds = [7]
 """
     )
-    mf = tk.load_manifest(tmp_path / "study.toml")
+    mf = load_manifest(tmp_path / "study.toml")
     assert len(mf.tasks) == 2 * 2 * 2 + 2 * 2 * 1
     assert mf.out == tmp_path / "res.jsonl"
     assert mf.providers == [str(tmp_path / "extra.py")]
     assert {t.param_dict.get("tune") for t in mf.tasks if t.method == "greedy"} == {"upper"}
     (tmp_path / "study.json").write_text(json.dumps({"instances": ["set"], "methods": ["greedy"], "params": {"c": [3, 3]}}))
-    mf2 = tk.load_manifest(tmp_path / "study.json")
+    mf2 = load_manifest(tmp_path / "study.json")
     assert len(mf2.tasks) == 2  # the duplicate grid point runs once
     (tmp_path / "bad.toml").write_text('instances = ["set"]\nmethod = "greedy"\n')
     with pytest.raises(UsageError, match="unknown key"):
-        tk.load_manifest(tmp_path / "bad.toml")
+        load_manifest(tmp_path / "bad.toml")
 
 
 def test_store_resume_drops_partial_line_and_keeps_latest(tmp_path):

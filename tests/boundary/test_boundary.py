@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chaincomp.batch import tasks as tk
+from chaincomp.batch.manifest import load_manifest
 from chaincomp.batch.store import MARKER_KEY, ResultStore, comparable, read_records
 from chaincomp.cli.app import app
 from chaincomp.errors import InvalidInstance, OutputError, UsageError
@@ -164,7 +165,7 @@ def test_manifest_paths_stay_inside_and_types_are_checked(tmp_path):
     ]:
         m.write_text(json.dumps(doc))
         with pytest.raises(UsageError, match=msg):
-            tk.load_manifest(m)
+            load_manifest(m)
 
 
 def test_manifest_providers_need_the_flag(tmp_path):
