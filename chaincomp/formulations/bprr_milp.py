@@ -215,7 +215,7 @@ def solve_bprr_milp(problem: Problem, num_requests: int, solver: str = "highs", 
                     **options) -> BprrMilpResult:
     """Solve the exact MILP; ``options`` are :class:`~chaincomp.solvers.SolveOptions` fields."""
     check_size(problem, num_requests)
-    R, J, L = int(num_requests), problem.num_servers, problem.num_blocks
+    R, L = int(num_requests), problem.num_blocks
     model = build_bprr_milp(problem, R, symmetry)
     res = solve(model, solver, label=options.pop("label", "BPRR MILP"), **options)
     if res.status == "infeasible":

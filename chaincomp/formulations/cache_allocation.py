@@ -15,8 +15,6 @@ before the next; with other caps the result may violate memory (the verifier wil
 
 from __future__ import annotations
 
-import itertools
-import time
 
 import numpy as np
 

@@ -453,7 +453,7 @@ class Pricer:
         code, found = self._search(pi, const, weight, 1, delta, limit + 1, deadline)
         if code != 1:
             return None
-        segs, idx = self.segs, self.seg_index
+        idx = self.seg_index
         out: list[tuple] = []
         for val, hj, he in found:
             # every segment realisation of the hop path whose extra price keeps rc ≤ δ

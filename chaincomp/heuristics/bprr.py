@@ -152,7 +152,6 @@ def shortest_chain(
     a = placement.first_block
     e = placement.last_block
     nodes = sorted(used.tolist(), key=lambda j: (int(e[j]), j))
-    pos = {j: k for k, j in enumerate(nodes)}
     ends = np.array([int(e[j]) for j in nodes])
     dist = np.full(len(nodes), np.inf)
     pred = np.full(len(nodes), -2, dtype=np.int64)

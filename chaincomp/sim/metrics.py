@@ -16,7 +16,6 @@ times (t_{0.975, 19}).
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
