@@ -43,7 +43,7 @@ def _global_options(
     """Block placement, cache allocation, dispatch and response-time prediction for pipeline-parallel
     model serving over memory-limited GPU servers.
 
-    Global options go before the verb: `chaincomp -q batch …`, `chaincomp -v solve …`.
+    Global options: `chaincomp -q batch …`, `chaincomp -v solve …` (or after the verb: `chaincomp solve … -q`).
     """
     try:
         options.configure_logging(verbose, quiet)
@@ -98,6 +98,22 @@ def _interrupted() -> None:
     os._exit(130)
 
 
+#: global flags accepted after the verb as well (no verb defines -v/-q or --verbose/--quiet itself)
+_GLOBAL_FLAGS = frozenset({"-v", "-vv", "-vvv", "--verbose", "-q", "--quiet"})
+
+
+def hoist_global_flags(args: list[str]) -> list[str]:
+    """``chaincomp solve … -q`` → ``chaincomp -q solve …``: the logging flags may follow the verb
+    (click only reads a group's options before it). Tokens after ``--`` are left alone."""
+    head, rest = [], []
+    for i, tok in enumerate(args):
+        if tok == "--":
+            rest.extend(args[i:])
+            break
+        (head if tok in _GLOBAL_FLAGS else rest).append(tok)
+    return head + rest
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the app; map every way it can end to an exit code and at most one paragraph.
 
@@ -114,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     interrupts.install()
     try:
         try:
-            rc = app(args=argv, standalone_mode=False, prog_name="chaincomp")
+            args = hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
+            rc = app(args=args, standalone_mode=False, prog_name="chaincomp")
         finally:
             interrupts.quiet_exit()  # a signal from here on ends the process at once, silently
     except ChaincompError as exc:

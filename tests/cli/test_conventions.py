@@ -161,3 +161,19 @@ def test_verbose_prints_debug_lines():
     assert "debug: instance worked-example: J = 5 servers, L = 3 blocks" in res.stderr
     json.loads(res.stdout)  # stdout stays clean JSON
     invoke("examples")
+
+
+def test_global_flags_after_the_verb(tmp_path):
+    """`chaincomp solve … -q` = `chaincomp -q solve …` (through main(), which hoists the flags)."""
+    from chaincomp.cli.app import hoist_global_flags
+
+    assert hoist_global_flags(["solve", "-e", "x", "-q", "-v"]) == ["-q", "-v", "solve", "-e", "x"]
+    assert hoist_global_flags(["solve", "--", "-q"]) == ["solve", "--", "-q"]
+    out = tmp_path / "d.json"
+    code = "import sys; from chaincomp.cli.app import main; main(sys.argv[1:])"
+    base = [sys.executable, "-c", code, "solve", "--example", "worked-example", "-c", "1"]
+    quiet = subprocess.run(base + ["--out", str(out), "-q"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert quiet.returncode == 0 and quiet.stderr == "" and "Design" in quiet.stdout and out.exists()
+    loud = subprocess.run(base + ["--json", "--verbose"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert loud.returncode == 0 and "debug: instance worked-example" in loud.stderr
+    json.loads(loud.stdout)
