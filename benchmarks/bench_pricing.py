@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import numba  # noqa: E402
 
-from chaincomp.formulations.colgen import _column_generation  # noqa: E402
+from chaincomp.formulations.column_generation import _column_generation  # noqa: E402
 from chaincomp.formulations.common import chain_segments, greedy_start, segments  # noqa: E402
 from chaincomp.formulations.completion_hulls import completion_hulls  # noqa: E402
 from chaincomp.formulations.master import _Master  # noqa: E402
