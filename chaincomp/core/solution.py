@@ -157,9 +157,17 @@ class Solution:
             raise InvalidInstance(f"{source}: missing or unknown field {exc} in the solution JSON") from None
         except (TypeError, ValueError, OverflowError, AttributeError) as exc:
             raise InvalidInstance(f"{source}: malformed solution JSON ({exc})") from None
+        for key in ("parameters", "metrics", "provenance", "solver", "extra"):
+            if data.get(key) is not None and not isinstance(data[key], dict):
+                raise InvalidInstance(f"{source}: field '{key}' of the solution JSON: expected an object or null, "
+                                      f"got {type(data[key]).__name__}")
+        method = data.get("method") or "unknown"
+        if not isinstance(method, str):
+            raise InvalidInstance(f"{source}: field 'method' of the solution JSON: expected a string, "
+                                  f"got {type(method).__name__}")
         return cls(
             problem=problem,
-            method=data.get("method", "unknown"),
+            method=method,
             placement=Placement(a, m),
             allocation=Allocation(tuple(chains), tuple(caps)),
             parameters=dict(data.get("parameters") or {}),
