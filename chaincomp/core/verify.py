@@ -229,6 +229,8 @@ def type_errors(data) -> list[str]:
         if not isinstance(rec, dict):
             errors.append(f"placement[{i}]: must be an object")
             continue
+        if not isinstance(rec.get("server"), str):
+            errors.append(f"placement[{i}].server = {rec.get('server')!r}: must be a server id (string)")
         if not _is_int(rec.get("num_blocks")):
             errors.append(f"placement[{i}].num_blocks = {rec.get('num_blocks')!r}: must be a JSON integer")
         fb = rec.get("first_block")
