@@ -53,6 +53,8 @@ MIN_SERVERS = 16
 #: while the search process runs, the milp's in-process local searches (colgen steps 2b, 2c) are
 #: skipped and their time goes to column generation and the integer phases
 REPLACES_IN_PROCESS = True
+#: lengths (s) of the child's first annealing rounds; later rounds double the last one
+ROUNDS_S = (5.0, 10.0)
 
 
 def _watch(stop_value, parent_pid: int, flag) -> None:  # runs in the child
@@ -69,6 +71,7 @@ def _worker(problem: Problem, starts, wall_deadline: float, seed, conn, stop_eve
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
+        from chaincomp.formulations.anneal_kernel import run_compiled
         from chaincomp.formulations.local_search import PlacementSearch
         from chaincomp.solvers.base import STOP
 
@@ -87,10 +90,30 @@ def _worker(problem: Problem, starts, wall_deadline: float, seed, conn, stop_eve
                 last_visit[0] = now
                 conn.send(("visit", pl.first_block, pl.num_blocks))
 
-        r = search.run(pls, deadline, on_improve=on_improve, on_visit=on_visit)
-        conn.send(("best", r.placement.first_block, r.placement.num_blocks, r.value))
-        conn.send(("done", {"evaluations": r.evaluations, "time_s": round(r.time_s, 3), "best_gca": r.value,
-                            "evals_per_s": round(r.evaluations / max(r.time_s, 1e-9))}))
+        # iterated annealing: rounds of growing length (ROUNDS_S, then doubling), each cooled over its
+        # own span and started from the best placement so far — improvements come early, and the
+        # later, longer rounds search deeper
+        t_start = time.perf_counter()
+        rounds = []
+        best = None
+        k = 0
+        while not STOP.requested and time.perf_counter() < deadline - 0.05:
+            span = ROUNDS_S[k] if k < len(ROUNDS_S) else ROUNDS_S[-1] * 2 ** (k - len(ROUNDS_S) + 1)
+            end = min(deadline, time.perf_counter() + span)
+            if deadline - end < 0.5 * span:  # do not leave a stub of a round: stretch this one
+                end = deadline
+            r = run_compiled(search, pls if best is None else [best.placement], end,
+                             on_improve=on_improve, on_visit=on_visit)
+            rounds.append(r.value)
+            if best is None or r.score < best.score:
+                best = r
+            k += 1
+        if best is not None:
+            conn.send(("best", best.placement.first_block, best.placement.num_blocks, best.value))
+        elapsed = time.perf_counter() - t_start
+        conn.send(("done", {"evaluations": search.evaluations, "time_s": round(elapsed, 3),
+                            "best_gca": None if best is None else best.value, "rounds": rounds,
+                            "evals_per_s": round(search.evaluations / max(elapsed, 1e-9))}))
     except (BrokenPipeError, EOFError, OSError):  # the parent has gone: nothing to report to
         pass
     finally:
