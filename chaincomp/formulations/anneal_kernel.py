@@ -321,3 +321,110 @@ def run_compiled(search, starts, deadline: float, t_ref: float | None = None, on
         pool.append(best_pl)
     return SearchResult(best_pl, job_servers_of(f_best), f_best, search.evaluations,
                         time.perf_counter() - t0, hist, pool)
+
+
+@numba.njit(cache=True)
+def best_range(a, m, j, mmax, tau_c, tau_p, slots_len, L, R):  # pragma: no cover - numba
+    """Put server j at its best range given the others (every admissible (first, length), or off);
+    in place. Returns the score. Ties keep the earlier candidate (off first, then by length, first)."""
+    a[j] = 0
+    m[j] = 0
+    best = score_direct(a, m, tau_c, tau_p, slots_len, L, R)
+    ba, bm = 0, 0
+    for mm in range(1, mmax[j] + 1):
+        for aa in range(1, L - mm + 2):
+            a[j] = aa
+            m[j] = mm
+            f = score_direct(a, m, tau_c, tau_p, slots_len, L, R)
+            if f < best - 1e-12:
+                best = f
+                ba, bm = aa, mm
+    a[j] = ba
+    m[j] = bm
+    return best
+
+
+@numba.njit(cache=True)
+def lns_step(a, m, f, k, mmax, tau_c, tau_p, slots_len, L, R):  # pragma: no cover - numba
+    """Free k servers — those whose ranges meet a random block window (half the time) or k random
+    used ones — and re-insert them one by one, in random order, each at its best range given the
+    rest (:func:`best_range`). Keeps the result if its score is ≤ f (in place), else restores.
+    Returns (score, evaluations)."""
+    J = a.size
+    a0 = a.copy()
+    m0 = m.copy()
+    cand = np.empty(J, np.int64)
+    nc = 0
+    if np.random.random() < 0.5:
+        x = np.random.randint(1, L + 1)
+        w = np.random.randint(1, 8)
+        for j in range(J):
+            if m[j] > 0 and a[j] <= x + w and a[j] + m[j] - 1 >= x:
+                cand[nc] = j
+                nc += 1
+    if nc == 0:
+        for j in range(J):
+            if m[j] > 0:
+                cand[nc] = j
+                nc += 1
+    # k of them at random (partial Fisher–Yates), plus one unused server half the time
+    kk = min(k, nc)
+    for i in range(kk):
+        r = i + np.random.randint(nc - i)
+        t = cand[i]
+        cand[i] = cand[r]
+        cand[r] = t
+    freed = list(cand[:kk])
+    if np.random.random() < 0.5:
+        nfree = 0
+        for j in range(J):
+            if m[j] == 0 and mmax[j] > 0:
+                nfree += 1
+        if nfree > 0:
+            r = np.random.randint(nfree)
+            for j in range(J):
+                if m[j] == 0 and mmax[j] > 0:
+                    if r == 0:
+                        freed.append(j)
+                        break
+                    r -= 1
+    for j in freed:
+        a[j] = 0
+        m[j] = 0
+    evals = 0
+    nf = f
+    order = np.random.permutation(len(freed))
+    for i in order:
+        j = freed[i]
+        nf = best_range(a, m, j, mmax, tau_c, tau_p, slots_len, L, R)
+        evals += 1 + mmax[j] * L
+    if nf <= f + 1e-12:
+        return nf, evals
+    a[:] = a0
+    m[:] = m0
+    return f, evals
+
+
+def run_lns(search, placement, end: float, on_improve=None, k: int = 4, patience: int = 60):
+    """Large-neighbourhood search from ``placement`` until ``end`` (perf_counter), Ctrl-C, or
+    ``patience`` steps in a row without a lower score: repeated :func:`lns_step` (free k servers,
+    re-insert each at its best range). ``on_improve(placement, value)`` at each lower GCA count.
+    Returns (placement, score, steps)."""
+    import time
+
+    from chaincomp.formulations.local_search import _placement, job_servers_of
+    from chaincomp.solvers.base import STOP
+
+    a = np.where(placement.num_blocks > 0, placement.first_block, 0).astype(np.int64)
+    m = placement.num_blocks.astype(np.int64).copy()
+    f = search.score(a, m)
+    steps = stale = 0
+    while time.perf_counter() < end and not STOP.requested and stale < patience:
+        f2, ev = lns_step(a, m, f, k, search.mmax, search.tau_c, search.tau_p, search.slots_len, search.L, search.R)
+        search.evaluations += int(ev)
+        steps += 1
+        stale = 0 if f2 < f - 1e-12 else stale + 1
+        if job_servers_of(f2) != job_servers_of(f) and on_improve is not None:
+            on_improve(_placement(a, m), job_servers_of(f2))
+        f = f2
+    return _placement(a, m), f, steps

@@ -55,6 +55,9 @@ MIN_SERVERS = 16
 REPLACES_IN_PROCESS = True
 #: lengths (s) of the child's first annealing rounds; later rounds double the last one
 ROUNDS_S = (5.0, 10.0)
+#: after each annealing round, a large-neighbourhood search (anneal_kernel.run_lns) for up to this
+#: share of the round's length (it stops earlier after 60 steps without progress)
+LNS_SHARE = 0.5
 
 
 def _watch(stop_value, parent_pid: int, flag) -> None:  # runs in the child
@@ -71,7 +74,8 @@ def _worker(problem: Problem, starts, wall_deadline: float, seed, conn, stop_eve
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
-        from chaincomp.formulations.anneal_kernel import run_compiled
+        from chaincomp.formulations.anneal_kernel import run_compiled, run_lns
+        from chaincomp.formulations.local_search import job_servers_of
         from chaincomp.formulations.local_search import PlacementSearch
         from chaincomp.solvers.base import STOP
 
@@ -95,6 +99,7 @@ def _worker(problem: Problem, starts, wall_deadline: float, seed, conn, stop_eve
         # later, longer rounds search deeper
         t_start = time.perf_counter()
         rounds = []
+        lns_steps = 0
         best = None
         k = 0
         while not STOP.requested and time.perf_counter() < deadline - 0.05:
@@ -107,15 +112,28 @@ def _worker(problem: Problem, starts, wall_deadline: float, seed, conn, stop_eve
             rounds.append(r.value)
             if best is None or r.score < best.score:
                 best = r
+            # then the large neighbourhood: free a few servers, re-insert each at its best range
+            lns_end = min(deadline, time.perf_counter() + LNS_SHARE * span)
+            pl, f, steps = run_lns(search, best.placement, lns_end, on_improve=on_improve)
+            lns_steps += steps
+            if f < best.score - 1e-12:
+                best.placement, best.score, best.value = pl, f, job_servers_of(f)
+                rounds.append(best.value)
             k += 1
         if best is not None:
             conn.send(("best", best.placement.first_block, best.placement.num_blocks, best.value))
         elapsed = time.perf_counter() - t_start
         conn.send(("done", {"evaluations": search.evaluations, "time_s": round(elapsed, 3),
                             "best_gca": None if best is None else best.value, "rounds": rounds,
+                            "lns_steps": lns_steps,
                             "evals_per_s": round(search.evaluations / max(elapsed, 1e-9))}))
     except (BrokenPipeError, EOFError, OSError):  # the parent has gone: nothing to report to
         pass
+    except Exception as exc:  # noqa: BLE001 - reported to the parent (phases.parallel_search.error), no traceback
+        try:
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        except (BrokenPipeError, EOFError, OSError):
+            pass
     finally:
         try:
             conn.close()
@@ -179,6 +197,8 @@ class ParallelSearch:
                         self._inbox.append(("visit", _placement(msg[1], msg[2]), None, now))
                     elif msg[0] == "done":
                         self.stats = dict(msg[1])
+                    elif msg[0] == "error":
+                        self.stats = {"error": msg[1]}
         except (EOFError, OSError):  # the child has left (every message it sent was read)
             pass
 
@@ -283,6 +303,12 @@ def harvest(ps: ParallelSearch | None, messages, problem: Problem, segs, master,
             master.add_chain(chain_segments(segs, pl, ch), ch.service_time_s)
     if ps is not None and ps.stats:
         log.update(ps.stats)
+        if "error" in ps.stats and not log.get("warned"):
+            import warnings
+
+            log["warned"] = True
+            warnings.warn(f"the milp's search process failed ({ps.stats['error']}); the milp went on without it",
+                          RuntimeWarning, stacklevel=2)
 
 
 def _record(history: list, t: float, value: float) -> None:
