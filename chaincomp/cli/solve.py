@@ -82,6 +82,8 @@ def solve(
         if val is not None:
             options[key] = val
     if single_process:
+        if method != "milp":
+            raise UsageError(f"--single-process applies to --method milp only (got --method {method})")
         options["parallel_search"] = False
     if robust is not None:
         from chaincomp.elastic.robust import robust_design

@@ -107,7 +107,8 @@ def solve_milp(
         ctx = info.pop("_exact_context", None)
         if objective == "job-servers" and formulation != "compact":
             placement, allocation = _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, threads,
-                                                      seed, t0 + time_limit_s - reserve, ctx)
+                                                      seed, t0 + time_limit_s - reserve, ctx,
+                                                      parallel_search=bool(parallel_search))
     wall = time.perf_counter() - t0
     info["time_s"] = wall
     return Solution.create(problem, "milp", placement, allocation, parameters=params, wall_time_s=wall, seed=seed,
@@ -121,7 +122,8 @@ STRICT_REL = 1e-6
 EXACT_STEPS = 3
 
 
-def _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, threads, seed, deadline, ctx=None):
+def _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, threads, seed, deadline, ctx=None,
+                      parallel_search: bool = True):
     """The solver's design in exact arithmetic (core/exact.py). A design that fails and cannot be repaired on
     its placement (a near tie the float tolerances let through) is replaced by the design of a re-solve
     with λ raised by ``STRICT_REL``; the first run's bound stays (it is valid for the original λ)."""
@@ -179,7 +181,8 @@ def _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, thr
     strict = problem.with_workload(arrival_rate=problem.arrival_rate * (1 + STRICT_REL))
     if left > 0.3:
         try:
-            info2, pl2, al2 = _run_colgen(strict, "job-servers", solver, left, mip_gap, threads, seed, False)
+            info2, pl2, al2 = _run_colgen(strict, "job-servers", solver, left, mip_gap, threads, seed, False,
+                                          parallel_search=parallel_search)
             info2.pop("_exact_context", None)
         except (NoDesignFound, InfeasibleInstance):
             pl2 = None

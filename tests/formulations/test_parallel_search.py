@@ -190,3 +190,25 @@ def test_compiled_search_never_beats_brute_force_and_designs_verify():
         assert exact.check(p, r.placement, al).feasible
         tested += 1
     assert tested >= 10
+
+
+def test_cli_single_process_flag():
+    """--single-process reaches the milp (parameters.parallel_search false); other methods refuse it (UsageError)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from chaincomp.cli.app import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["solve", "--example", "worked-example", "--method", "milp", "--single-process",
+                              "--time-limit", "10", "--json"], catch_exceptions=True)
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["parameters"]["parallel_search"] is False
+    assert data["solver"]["status"] == "optimal"
+    res = runner.invoke(app, ["solve", "--example", "worked-example", "--method", "greedy", "--single-process"],
+                        catch_exceptions=True)
+    from chaincomp.errors import UsageError
+
+    assert isinstance(res.exception, UsageError) and "--single-process" in str(res.exception)  # exit 2 in the CLI
