@@ -292,6 +292,7 @@ def run_compiled(search, starts, deadline: float, t_ref: float | None = None, on
     T0, T1 = search.temperatures
     span = max(deadline - t0, 1e-3)
     stale = 0
+    chunk = max(4, min(CHUNK, (CHUNK * 40) // max(search.J, 1)))  # ≈ the same wall time per call at any J
     while True:
         now = time.perf_counter()
         if now >= deadline or STOP.requested:
@@ -300,7 +301,7 @@ def run_compiled(search, starts, deadline: float, t_ref: float | None = None, on
             break
         temp = T0 * (T1 / T0) ** min((now - t0) / span, 1.0)
         v_before = job_servers_of(f_best)
-        f, f_new, stale, ev, improved = anneal_chunk(a, m, f, a_best, m_best, f_best, CHUNK, temp, stale,
+        f, f_new, stale, ev, improved = anneal_chunk(a, m, f, a_best, m_best, f_best, chunk, temp, stale,
                                                      search.mmax, search.tau_c, search.tau_p, search.slots_len,
                                                      search.L, search.R, search.J <= DIRECT_MAX_SERVERS)
         search.evaluations += int(ev)
@@ -419,6 +420,8 @@ def run_lns(search, placement, end: float, on_improve=None, k: int = 4, patience
     m = placement.num_blocks.astype(np.int64).copy()
     f = search.score(a, m)
     steps = stale = 0
+    if search.J > DIRECT_MAX_SERVERS:  # a step re-scores J·L placements per freed server: too slow there
+        return placement, f, 0
     while time.perf_counter() < end and not STOP.requested and stale < patience:
         f2, ev = lns_step(a, m, f, k, search.mmax, search.tau_c, search.tau_p, search.slots_len, search.L, search.R)
         search.evaluations += int(ev)

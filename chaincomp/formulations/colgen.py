@@ -380,7 +380,7 @@ def solve_colgen(
         if not settled_a and not STOP.requested and not (inc["value"] is not None and int_bound() is not None
                                                          and inc["value"] <= int_bound()):
             # 2b. local search over placements (restricted: a heuristic); its designs' chains join the pool
-            if psearch is None or not parallel_mod.REPLACES_IN_PROCESS:
+            if not parallel_mod.replaces_in_process(psearch):
                 ls_end = min(deadline, time.perf_counter() + ls_share * time_limit_s)
                 phases["local_search"] = run_local_search(problem, segs, master, inc, better, greedy, ls_end, t0,
                                                           seed, history)
@@ -451,7 +451,7 @@ def solve_colgen(
     ps_harvest()
     # 2c. a second local search, from the incumbent and the rounded LP placement (restricted: heuristic)
     if jobs and local_search and ls2_share > 0 and lp is not None and not proved() and not STOP.requested \
-            and left() > 2.0 and (psearch is None or not parallel_mod.REPLACES_IN_PROCESS):
+            and left() > 2.0 and not parallel_mod.replaces_in_process(psearch):
         rounded = lp_placement(problem, segs, lp.y)
         phases["local_search_2"] = run_local_search(
             problem, segs, master, inc, better, greedy, time.perf_counter() + min(ls2_share * time_limit_s, 0.5 * left()),

@@ -50,9 +50,15 @@ MIN_BUDGET_S = 3.0
 #: below this many servers column generation settles in about a second and the search is not started
 #: (docs/milp.md: proved optimal up to 20 × 16)
 MIN_SERVERS = 16
-#: while the search process runs, the milp's in-process local searches (colgen steps 2b, 2c) are
-#: skipped and their time goes to column generation and the integer phases
+#: while the search process runs (and has its kernels loaded), the milp's in-process local searches
+#: (colgen steps 2b, 2c) are skipped and their time goes to column generation and the integer phases
 REPLACES_IN_PROCESS = True
+
+
+def replaces_in_process(ps) -> bool:
+    """Skip the in-process local search? Only when the child is searching already (a fresh numba cache
+    keeps it compiling for 10–30 s; the in-process search then runs as without it)."""
+    return ps is not None and REPLACES_IN_PROCESS and ps.ready and ps.alive
 #: lengths (s) of the child's first annealing rounds; later rounds double the last one
 ROUNDS_S = (5.0, 10.0)
 #: after each annealing round, a large-neighbourhood search (anneal_kernel.run_lns) for up to this
@@ -83,6 +89,12 @@ def _worker(problem: Problem, starts, wall_deadline: float, seed, conn, stop_eve
         deadline = time.perf_counter() + (wall_deadline - time.time())
         search = PlacementSearch(problem, seed)
         pls = [Placement(np.asarray(a, np.int64), np.asarray(m, np.int64)) for a, m in starts]
+        # load (or, on a fresh numba cache, compile: ~10–30 s) the kernels, then say so: until then the
+        # main process runs its own in-process search (colgen step 2b)
+        t_ready = time.perf_counter()
+        run_compiled(search, pls[:1], float("inf"), max_evals=search.evaluations + 2)  # one chunk
+        run_lns(search, pls[0], time.perf_counter() + 0.2, patience=1)  # at least one step
+        conn.send(("ready", round(time.perf_counter() - t_ready, 3)))
         last_visit = [0.0]
 
         def on_improve(pl: Placement, value) -> None:
@@ -161,6 +173,8 @@ class ParallelSearch:
                                    args=(problem, arrays, wall_deadline, child_seed, send, self._stop, os.getpid()))
         self.started_at = time.perf_counter()
         self.stats: dict = {}
+        self.ready = False  # the child has its kernels loaded and is searching
+        self.ready_s = None
         self.received = 0
         self._closed = False
         # the child inherits ignored SIGINT/SIGTERM (no KeyboardInterrupt traceback while it imports)
@@ -197,6 +211,9 @@ class ParallelSearch:
                         self._inbox.append(("visit", _placement(msg[1], msg[2]), None, now))
                     elif msg[0] == "done":
                         self.stats = dict(msg[1])
+                    elif msg[0] == "ready":
+                        self.ready = True
+                        self.ready_s = msg[1]
                     elif msg[0] == "error":
                         self.stats = {"error": msg[1]}
         except (EOFError, OSError):  # the child has left (every message it sent was read)
@@ -301,6 +318,8 @@ def harvest(ps: ParallelSearch | None, messages, problem: Problem, segs, master,
             log["harvested"] = log.get("harvested", 0) + 1
         for ch in gca(problem, pl).chains:
             master.add_chain(chain_segments(segs, pl, ch), ch.service_time_s)
+    if ps is not None and ps.ready_s is not None:
+        log["child_ready_s"] = ps.ready_s
     if ps is not None and ps.stats:
         log.update(ps.stats)
         if "error" in ps.stats and not log.get("warned"):
