@@ -37,6 +37,7 @@ def solve(
     objective: Annotated[Optional[str], typer.Option("--objective", help="MILP objective: job-servers (default) or throughput.")] = None,
     threads: Annotated[Optional[int], typer.Option("--threads", help="Solver threads.")] = None,
     seed: opt.SeedOpt = 0,
+    single_process: Annotated[bool, typer.Option("--single-process", help="milp: keep the placement search in the main process (by default it runs in a second process: the milp uses 2 processes).")] = False,
     export: Annotated[Optional[str], typer.Option("--export", help="'petals': print one PETALS server command per used server (docs/petals.md).")] = None,
     model_name: Annotated[Optional[str], typer.Option("--model-name", help="PETALS export: Hugging Face repo id of the model (default: the config's _name_or_path or the card's repo).")] = None,
     initial_peers: Annotated[Optional[str], typer.Option("--initial-peers", help="PETALS export: multiaddr of the first server, for the others' --initial_peers (default: a placeholder).")] = None,
@@ -80,6 +81,10 @@ def solve(
     for key, val in (("solver", solver), ("time_limit_s", time_limit), ("mip_gap", mip_gap), ("objective", objective), ("threads", threads)):
         if val is not None:
             options[key] = val
+    if single_process:
+        if method != "milp":
+            raise UsageError(f"--single-process applies to --method milp only (got --method {method})")
+        options["parallel_search"] = False
     if robust is not None:
         from chaincomp.elastic.robust import robust_design
 

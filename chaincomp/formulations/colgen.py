@@ -76,6 +76,8 @@ from chaincomp.formulations.local_search import lp_placement, run_local_search
 from chaincomp.formulations.column_generation import RC_TOL, _Bound, _column_generation, _simple
 from chaincomp.formulations.integer_phases import _dives, _integer_master, _placement_pool
 from chaincomp.formulations.master import BIG, _LP, _Master
+from chaincomp.formulations import parallel_search as parallel_mod
+from chaincomp.formulations.parallel_search import harvest, start_search
 from chaincomp.formulations.pricing import Pricer
 from chaincomp.problem import Problem
 from chaincomp.solvers import SolveOptions, SolveResult, solve
@@ -134,8 +136,12 @@ def solve_colgen(
     ls_share: float = 0.2,
     ls2_share: float = 0.1,
     elem_count: int = 64,
+    parallel_search: bool = True,
 ) -> ColgenResult:
-    """Run the algorithm of the module docstring within ``time_limit_s`` (wall clock, all phases)."""
+    """Run the algorithm of the module docstring within ``time_limit_s`` (wall clock, all phases).
+
+    ``parallel_search`` (job servers): run the placement search in a second process meanwhile
+    (:mod:`.parallel_search`; two processes in all); False keeps the milp in one process."""
     t0 = time.perf_counter()
     deadline = t0 + float(time_limit_s)
     jobs = objective != "throughput"
@@ -172,6 +178,17 @@ def solve_colgen(
     history: list = []
     if inc["value"] is not None:
         history.append((phases["greedy_s"], inc["value"]))
+    # 1b. the placement search on the second core until just before the end (harvested below)
+    ps_log: dict = {}
+    psearch = None
+    if jobs and parallel_search:
+        phases["parallel_search"] = ps_log
+        psearch = start_search(problem, greedy, inc, deadline - 0.3, seed, ps_log)
+
+    def ps_harvest(final: bool = False) -> None:
+        if psearch is not None:
+            msgs = psearch.close(0.0 if proved() else 0.3) if final else psearch.poll()
+            harvest(psearch, msgs, problem, segs, master, inc, better, history, t0, ps_log)
 
     def better(val) -> bool:
         if val is None:
@@ -188,6 +205,7 @@ def solve_colgen(
 
     def on_bound(b: _Bound, lp: _LP) -> bool:
         bound["iters"] += 1
+        ps_harvest()
         if (b.value > bound["lp"]) if jobs else (b.value < bound["lp"]):
             bound["lp"] = b.value
             bound["best"] = b
@@ -218,9 +236,10 @@ def solve_colgen(
         if not settled_a and not STOP.requested and not (inc["value"] is not None and int_bound() is not None
                                                          and inc["value"] <= int_bound()):
             # 2b. local search over placements (restricted: a heuristic); its designs' chains join the pool
-            ls_end = min(deadline, time.perf_counter() + ls_share * time_limit_s)
-            phases["local_search"] = run_local_search(problem, segs, master, inc, better, greedy, ls_end, t0,
-                                                      seed, history)
+            if not parallel_mod.replaces_in_process(psearch):
+                ls_end = min(deadline, time.perf_counter() + ls_share * time_limit_s)
+                phases["local_search"] = run_local_search(problem, segs, master, inc, better, greedy, ls_end, t0,
+                                                          seed, history)
             cg_deadline += ls_share * time_limit_s
         if not settled_a and not STOP.requested:
             converged, lp = _column_generation(master, pricer, jobs, min(cg_deadline, deadline), on_bound,
@@ -285,16 +304,18 @@ def solve_colgen(
     def left() -> float:
         return deadline - time.perf_counter()
 
+    ps_harvest()
     # 2c. a second local search, from the incumbent and the rounded LP placement (restricted: heuristic)
     if jobs and local_search and ls2_share > 0 and lp is not None and not proved() and not STOP.requested \
-            and left() > 2.0:
+            and left() > 2.0 and not parallel_mod.replaces_in_process(psearch):
         rounded = lp_placement(problem, segs, lp.y)
         phases["local_search_2"] = run_local_search(
             problem, segs, master, inc, better, greedy, time.perf_counter() + min(ls2_share * time_limit_s, 0.5 * left()),
             t0, None if seed is None else seed + 1, history, extra_starts=[rounded])
 
+    ps_harvest()
     # 3a'. the local search's best placement: the exact §2.2 allocation MKP over all its chains
-    if jobs and inc["source"] == "local search" and not proved() and not STOP.requested and left() > 1.0:
+    if jobs and inc["source"] in ("local search", "parallel search") and not proved() and not STOP.requested and left() > 1.0:
         # the placement's own LP (ranges fixed, other servers off) priced to optimality first, so the MKP
         # sees the chains its LP wants (the placements have far too many chains to list them all)
         pl = inc["placement"]
@@ -419,6 +440,7 @@ def solve_colgen(
         res = run_master(pool, left() - 0.75, "price-and-branch (all columns)")  # margin: model build + decode
         phases["price_and_branch_all"] = {"status": res.status, "objective": res.objective, "bound": res.bound,
                                           "time_s": res.wall_time_s, "columns": len(pool)}
+    ps_harvest(final=True)
     display.close()
 
     interrupted = STOP.requested

@@ -8,6 +8,9 @@
   ``seed``, ``progress`` (live line on stderr);
 - ``objective``: ``job-servers`` (default; Eq. 5: min Σ c_k s.t. ν ≥ λ/ρ̄) or ``throughput``
   (max ν under memory);
+- ``parallel_search`` (default True): the placement search runs in a second process while column
+  generation runs, so the milp uses **two processes** (``threads`` counts the integer solver's
+  threads in the main process only); False keeps it in one (see :mod:`.parallel_search`);
 - ``formulation``: ``auto``/``colgen`` (default: column generation bound + price-and-branch +
   reduced-cost enumeration, see :mod:`.colgen`) or ``compact`` (the SPEC §2.3 model, tiny instances).
 ``cache_reservation`` and ``tune`` make no sense for an exact method and raise UsageError.
@@ -64,6 +67,7 @@ def solve_milp(
     cache_reservation=None,
     tune=None,
     started_at: float | None = None,
+    parallel_search: bool = True,
     **unsupported,
 ) -> Solution:
     """Solve BPCA exactly when possible; otherwise return an incumbent with a valid bound and gap.
@@ -71,7 +75,9 @@ def solve_milp(
     Outcomes (issue 10 item 2): a design (status optimal / time_limit / interrupted / stopped),
     :class:`~chaincomp.errors.InfeasibleInstance` (a proof, with the reason) or
     :class:`~chaincomp.errors.NoDesignFound` (no design within the budget; the bound reached).
-    ``started_at``: ``time.perf_counter()`` when the command started (the budget counts from there)."""
+    ``started_at``: ``time.perf_counter()`` when the command started (the budget counts from there).
+    ``parallel_search`` (job servers, ≥ 16 servers): the placement search runs in a second process
+    while column generation runs (:mod:`.parallel_search`); False: one process."""
     if cache_reservation is not None or tune is not None:
         raise UsageError("method 'milp' optimizes the placement itself: --c / --tune do not apply (drop them)")
     objective, solver = _check_common("milp", objective, solver, unsupported)
@@ -93,17 +99,19 @@ def solve_milp(
     reserve = min(max(0.3 + 4e-4 * problem.num_servers, 0.6 * pre), 0.5 * time_limit_s)
     budget = max(0.05, time_limit_s - reserve - (time.perf_counter() - t0))
     params = {"solver": solver, "time_limit_s": time_limit_s, "mip_gap": mip_gap, "objective": objective,
-              "formulation": "colgen" if formulation == "auto" else formulation, "threads": threads}
+              "formulation": "colgen" if formulation == "auto" else formulation, "threads": threads,
+              "parallel_search": bool(parallel_search)}
     with interruptible():
         if formulation == "compact":
             info, placement, allocation = _run_compact(problem, objective, solver, budget, mip_gap, threads, seed, progress)
         else:
             info, placement, allocation = _run_colgen(problem, objective, solver, budget, mip_gap, threads, seed,
-                                                      progress, t0)
+                                                      progress, t0, parallel_search=bool(parallel_search))
         ctx = info.pop("_exact_context", None)
         if objective == "job-servers" and formulation != "compact":
             placement, allocation = _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, threads,
-                                                      seed, t0 + time_limit_s - reserve, ctx)
+                                                      seed, t0 + time_limit_s - reserve, ctx,
+                                                      parallel_search=bool(parallel_search))
     wall = time.perf_counter() - t0
     info["time_s"] = wall
     return Solution.create(problem, "milp", placement, allocation, parameters=params, wall_time_s=wall, seed=seed,
@@ -117,7 +125,8 @@ STRICT_REL = 1e-6
 EXACT_STEPS = 3
 
 
-def _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, threads, seed, deadline, ctx=None):
+def _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, threads, seed, deadline, ctx=None,
+                      parallel_search: bool = True):
     """The solver's design in exact arithmetic (core/exact.py). A design that fails and cannot be repaired on
     its placement (a near tie the float tolerances let through) is replaced by the design of a re-solve
     with λ raised by ``STRICT_REL``; the first run's bound stays (it is valid for the original λ)."""
@@ -175,7 +184,8 @@ def _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, thr
     strict = problem.with_workload(arrival_rate=problem.arrival_rate * (1 + STRICT_REL))
     if left > 0.3:
         try:
-            info2, pl2, al2 = _run_colgen(strict, "job-servers", solver, left, mip_gap, threads, seed, False)
+            info2, pl2, al2 = _run_colgen(strict, "job-servers", solver, left, mip_gap, threads, seed, False,
+                                          parallel_search=parallel_search)
             info2.pop("_exact_context", None)
         except (NoDesignFound, InfeasibleInstance):
             pl2 = None
@@ -196,7 +206,8 @@ def _gap(value, bound):
     return abs(value - bound) / max(abs(value), 1e-9)
 
 
-def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed, progress, t0=None):
+def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed, progress, t0=None,
+                parallel_search: bool = True):
     from chaincomp.core.exact import ExactInstance, closed_form_bound
     from chaincomp.formulations.colgen import ColgenResult, primal_integral, solve_colgen
     from chaincomp.formulations.common import greedy_start
@@ -232,7 +243,8 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
     else:
         t_cg = time.perf_counter()  # solve_colgen's history is timed from here
         r = solve_colgen(problem, objective=objective, solver=solver, time_limit_s=max(0.05, deadline - time.perf_counter()),
-                         mip_gap=mip_gap, threads=threads, seed=seed, progress=progress, start=greedy)
+                         mip_gap=mip_gap, threads=threads, seed=seed, progress=progress, start=greedy,
+                         parallel_search=parallel_search)
     if r.allocation is None:
         if r.status == "interrupted":
             raise NoDesignFound("interrupted before any design was found"
