@@ -190,6 +190,12 @@ def solve_colgen(
             msgs = psearch.close(0.0 if proved() else 0.3) if final else psearch.poll()
             harvest(psearch, msgs, problem, segs, master, inc, better, history, t0, ps_log)
 
+    def infeasible(message: str) -> InfeasibleInstance:
+        """A proof of infeasibility ends the solve: stop the search process first."""
+        if psearch is not None:
+            psearch.close(0.0)
+        return InfeasibleInstance(message)
+
     def better(val) -> bool:
         if val is None:
             return False
@@ -250,7 +256,7 @@ def solve_colgen(
     display.close()
     if jobs and converged and lp is not None and lp.art > 1e-7:
         display.close()
-        raise InfeasibleInstance(
+        raise infeasible(
             f"proved infeasible: no placement and allocation reaches λ/ρ̄ = {problem.required_rate:.4g} job/s: even the LP relaxation of "
             f"the exact model falls short (column generation converged with {lp.art:.4g} job/s missing)"
         )
@@ -399,7 +405,7 @@ def solve_colgen(
         bb = bound["best"]
         v_max = math.floor(x_bar + 1e-9)
         if math.ceil(bb.value - 1e-6) > v_max:
-            raise InfeasibleInstance(
+            raise infeasible(
                 f"proved infeasible: at least {math.ceil(bb.value - 1e-6)} job servers are needed (column-generation "
                 f"bound) but memory holds at most {v_max} (Σ_j max slots / L)")
         te = time.perf_counter()
@@ -411,7 +417,7 @@ def solve_colgen(
             phases["exact_master_no_incumbent"] = {"status": res.status, "time_s": res.wall_time_s,
                                                    "columns": len(pool)}
             if res.status == "infeasible":
-                raise InfeasibleInstance(
+                raise infeasible(
                     f"proved infeasible: the exact integer master over every chain a design could use ({len(pool)} "
                     "chains, reduced-cost enumeration with the converged column-generation duals) has no solution")
             if res.status == "optimal" and (mip_gap in (None, 0.0)) and inc["value"] is not None:
@@ -419,7 +425,7 @@ def solve_colgen(
             elif res.bound is not None and math.isfinite(res.bound):
                 extra_bound["value"] = math.ceil(res.bound - 1e-6)
         elif pool is not None and not pool:
-            raise InfeasibleInstance("proved infeasible: no chain can carry a job server in any design "
+            raise infeasible("proved infeasible: no chain can carry a job server in any design "
                                      "(reduced-cost enumeration with the converged duals found none)")
 
     # 4'. throughput: with converged duals (every simple chain has d_k = P_k − μ_k ≥ −RC_TOL),

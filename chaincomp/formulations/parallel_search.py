@@ -32,7 +32,9 @@ may differ. With ``parallel_search=False`` the milp's own phases are unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import signal
 import threading
 import time
@@ -153,6 +155,31 @@ def _worker(problem: Problem, starts, wall_deadline: float, seed, conn, stop_eve
             pass
 
 
+
+@contextlib.contextmanager
+def _main_module_hidden():
+    """Start a spawned child without re-running the caller's ``__main__``.
+
+    The ``spawn`` start method re-imports the parent's main module in the child (as ``__mp_main__``)
+    so that functions defined there can be unpickled. The child here runs only chaincomp code, so
+    that import is useless — and harmful for a user script without an ``if __name__ == "__main__":``
+    guard: it would re-run the script's top level in the child (a second milp, a RuntimeError about
+    the bootstrapping phase printed from the child). multiprocessing skips the import when the main
+    module has neither ``__spec__`` nor ``__file__`` (as in an interactive session); both are hidden
+    while the process starts and restored at once."""
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__spec__", "__file__") if main is not None and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__["__spec__"] = None
+            main.__dict__.pop("__file__", None)
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+            if "__spec__" not in saved:
+                main.__dict__.pop("__spec__", None)
+
 class ParallelSearch:
     """A placement search running in a child process until ``deadline`` (a ``time.perf_counter()`` value)."""
 
@@ -182,7 +209,8 @@ class ParallelSearch:
         if threading.current_thread() is threading.main_thread():
             old = (signal.signal(signal.SIGINT, signal.SIG_IGN), signal.signal(signal.SIGTERM, signal.SIG_IGN))
         try:
-            self.process.start()
+            with _main_module_hidden():
+                self.process.start()
         finally:
             if old is not None:
                 signal.signal(signal.SIGINT, old[0])
