@@ -17,6 +17,8 @@ import threading
 
 #: how many interrupt signals this process has received (0 = none)
 _count = 0
+#: the CLI's handlers are installed (:func:`install`): signals are counted process-wide
+_installed = False
 
 
 def exit_code(signum: int) -> int:
@@ -47,6 +49,7 @@ def _handler(signum, frame):  # noqa: ARG001
 
 def install() -> None:
     """Install the CLI's SIGINT/SIGTERM handlers (main thread only; a no-op elsewhere)."""
+    global _installed
     if threading.current_thread() is not threading.main_thread():
         return
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -54,6 +57,12 @@ def install() -> None:
             signal.signal(sig, _handler)
         except (OSError, ValueError):  # pragma: no cover - e.g. an embedded interpreter
             pass
+    _installed = True
+
+
+def installed() -> bool:
+    """Are the CLI's handlers installed (so that every interrupt signal counts, see :func:`note_signal`)?"""
+    return _installed
 
 
 def reset() -> None:

@@ -139,10 +139,14 @@ def interruptible():
         previous_term = signal.getsignal(signal.SIGTERM)
 
         def handler(signum, frame):  # noqa: ARG001
-            if STOP.requested:  # a second Ctrl-C / SIGTERM while stopping: leave at once
-                from chaincomp.interrupts import exit_now
+            from chaincomp import interrupts
 
-                exit_now(signum)
+            if interrupts.installed():
+                # the CLI counts every signal process-wide: a second one — here, or after the solve
+                # has returned and the CLI's own handler is back — exits at once with one line
+                interrupts.note_signal(signum)
+            elif STOP.requested:  # a second Ctrl-C / SIGTERM while stopping: leave at once
+                interrupts.exit_now(signum)
             STOP.request()
 
         signal.signal(signal.SIGINT, handler)
