@@ -116,3 +116,20 @@ def test_greedy_ilp_keeps_gca_allocation_when_the_licence_refuses(monkeypatch):
     assert any("could not take" in r.getMessage() for r in records)
     assert verify_solution(sol) == []
     assert sol.metrics["total_capacity"] == greedy.metrics["job_servers"]  # GCA, truncated, at the same c
+
+
+def test_compact_refused_by_the_licence_is_solver_unavailable_at_once(monkeypatch):
+    """The compact §2.3 model is one model: refused → nothing was found, the licence message at once
+    (SolverUnavailable → exit 2 in the CLI), never a silent switch to HiGHS."""
+    _gurobi_or_skip()
+    import time
+
+    from chaincomp import methods
+    from chaincomp.instances.examples import load_example
+    from chaincomp.solvers import gurobi
+
+    monkeypatch.setattr(gurobi, "solve", lambda model, options=None: (_ for _ in ()).throw(gurobi._too_large(model)))
+    t = time.perf_counter()
+    with pytest.raises(SolverUnavailable) as err:
+        methods.run("milp", load_example("worked-example"), solver="gurobi", formulation="compact", time_limit_s=120)
+    assert "size-limited" in str(err.value) and time.perf_counter() - t < 30.0  # far inside the budget (≈ 1 s idle)
