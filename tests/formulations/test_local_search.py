@@ -7,14 +7,13 @@ the verifier; at 40 × 70 the milp (with the search) against the greedy and its 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from chaincomp.core.placement import Placement
 from chaincomp.core.solution import Solution
 from chaincomp.core.verify import assert_valid
+from chaincomp.data import resolve
 from chaincomp.formulations.common import greedy_start
 from chaincomp.formulations.local_search import PlacementSearch, gca_design, job_servers_of
 from chaincomp.heuristics.gca import gca
@@ -75,7 +74,7 @@ def test_search_never_beats_brute_force_and_designs_verify():
     assert tested >= 15
 
 
-RTT = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ripe_atlas_eu_rtt.csv"
+RTT = resolve("ripe_atlas_eu_rtt.csv")  # ../shared/data via CHAINCOMP_DATA, else the copy shipped in the package
 
 
 def _bloom(seed: int, rate: float):

@@ -76,7 +76,9 @@ def test_verify_examples_and_simulate(tmp_path):
     check("simulate", run_json("simulate", str(design), "--policy", "jffc,jsq", "--jobs", "3000",
                                "--replications", "2", "--json"))
     check("simulate", run_json("simulate", "--example", "bloom-j20", "--method", "petals", "--jobs", "2000", "--json"))
-    trace = ROOT.parent / "shared" / "data" / "azure_llm_inference_2023_code.csv"
+    from chaincomp.data import resolve
+
+    trace = resolve("azure_llm_inference_2023_code.csv")  # the shipped copy in a fresh clone
     if trace.exists():
         check("simulate", run_json("simulate", "--example", "mig-testbed", "--arrivals", "trace", "--trace", str(trace),
                                    "--jobs", "300", "--service", "length", "--json"))
