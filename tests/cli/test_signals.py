@@ -26,6 +26,17 @@ def _start(*args: str) -> subprocess.Popen:
 MILP = ("solve", "--example", "bloom-j20", "--rate", "1.0", "--method", "milp", "--time-limit", "120", "--json")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def compiled_kernels():
+    """On a fresh clone the numba kernels compile on first use, and a signal handler cannot run while
+    the main thread is inside LLVM (seconds): solve once first, so that the timings below measure
+    the signal handling, not a one-time compilation."""
+    subprocess.run([sys.executable, "-m", "chaincomp.cli", "solve", "--example", "bloom-j20", "--rate", "1.0",
+                    "--method", "milp", "--time-limit", "10", "--json"], cwd=ROOT, capture_output=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "chaincomp.cli", "simulate", "--example", "bloom-j20", "--jobs", "20000",
+                    "--json"], cwd=ROOT, capture_output=True, timeout=300)
+
+
 @pytest.mark.slow
 def test_sigterm_writes_the_incumbent_like_ctrl_c(tmp_path):
     out = tmp_path / "design.json"
