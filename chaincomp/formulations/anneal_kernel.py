@@ -14,7 +14,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from chaincomp.formulations.local_search import BIG, _score
+from chaincomp.formulations.local_search import BIG, _score, used_by_last_block
 
 
 @numba.njit(cache=True)
@@ -30,34 +30,10 @@ def score_direct(a, m, tau_c, tau_p, slots_len, L, R):  # pragma: no cover - num
     score needs. Ties between equally fast chains may be broken differently from the library's GCA,
     so the two can differ on exact ties; the search's results are re-scored by the library GCA
     before they are used (:func:`.parallel_search.harvest`)."""
-    J = a.size
-    n = 0
-    for j in range(J):
-        if m[j] > 0:
-            n += 1
+    first, last, tc, tp, M = used_by_last_block(a, m, tau_c, tau_p, slots_len)
+    n = first.size
     if n == 0:
         return BIG + 1.0
-    key = np.empty(n, np.int64)
-    idx = np.empty(n, np.int64)
-    k = 0
-    for j in range(J):
-        if m[j] > 0:
-            idx[k] = j
-            key[k] = (a[j] + m[j] - 1) * (J + 1) + j
-            k += 1
-    order = idx[np.argsort(key)]
-    first = np.empty(n, np.int64)
-    last = np.empty(n, np.int64)
-    tc = np.empty(n)
-    tp = np.empty(n)
-    M = np.empty(n, np.int64)
-    for i in range(n):
-        j = order[i]
-        first[i] = a[j]
-        last[i] = a[j] + m[j] - 1
-        tc[i] = tau_c[j]
-        tp[i] = tau_p[j]
-        M[i] = slots_len[j, m[j]]
     dist = np.empty(n)
     pred = np.empty(n, np.int64)
     need = R

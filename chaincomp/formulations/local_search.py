@@ -43,15 +43,14 @@ BIG = 1.0e6
 
 
 @numba.njit(cache=True)
-def _score(a, m, tau_c, tau_p, slots_len, L, R):  # pragma: no cover - numba
-    """Fractional GCA job-server count of placement (a, m) (see the module docstring)."""
+def used_by_last_block(a, m, tau_c, tau_p, slots_len):  # pragma: no cover - numba
+    """The used servers of placement (a, m) sorted by last block (ties: index), as arrays
+    (first, last, τ^c, τ^p, slots S_j(m_j)) — GCA's server order (Alg. 2)."""
     J = a.size
     n = 0
     for j in range(J):
         if m[j] > 0:
             n += 1
-    if n == 0:
-        return BIG + 1.0
     key = np.empty(n, np.int64)
     idx = np.empty(n, np.int64)
     k = 0
@@ -73,6 +72,16 @@ def _score(a, m, tau_c, tau_p, slots_len, L, R):  # pragma: no cover - numba
         tc[i] = tau_c[j]
         tp[i] = tau_p[j]
         sl[i] = slots_len[j, m[j]]
+    return first, last, tc, tp, sl
+
+
+@numba.njit(cache=True)
+def _score(a, m, tau_c, tau_p, slots_len, L, R):  # pragma: no cover - numba
+    """Fractional GCA job-server count of placement (a, m) (see the module docstring)."""
+    first, last, tc, tp, sl = used_by_last_block(a, m, tau_c, tau_p, slots_len)
+    n = first.size
+    if n == 0:
+        return BIG + 1.0
     nodes, off, caps, _times = gca_grouped(first, last, tc, tp, sl, L)
     need = R
     count = 0.0
