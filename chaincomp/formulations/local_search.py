@@ -311,6 +311,23 @@ def lp_placement(problem: Problem, segs, y: np.ndarray, threshold: float = 0.25)
     return Placement(a, m) if m.any() else None
 
 
+def search_starts(problem: Problem, greedy, inc: dict, extra_starts=()) -> list[Placement]:
+    """Start placements of a placement search: the greedy's of every c (unless ``extra_starts`` are
+    given) and the incumbent's, plus ``extra_starts``. When there is no design at all (GBP-CR + GCA
+    reach λ/ρ̄ at no c), GBP-CR's short placements of every c: the search's score (rate shortfall
+    beyond a design) leads from them to a first design."""
+    starts = [pl for _, pl, _ in greedy.candidates] if greedy is not None and not extra_starts else []
+    if inc.get("placement") is not None:
+        starts.append(inc["placement"])
+    starts += [pl for pl in extra_starts if pl is not None]
+    if not starts:
+        from chaincomp.heuristics.gbp_cr import gbp_cr
+
+        starts = [gbp_cr(problem, c).placement for c in range(1, problem.max_cache_reservation + 1)]
+        starts = [pl for pl in starts if pl.used.size]
+    return starts
+
+
 def run_local_search(problem: Problem, segs, master, inc: dict, better, greedy, deadline: float, t0: float,
                      seed: int | None, history: list, on_design=None, extra_starts=()) -> dict:
     """The milp's local-search phase: anneal from the greedy's placements (and the incumbent's) until
@@ -321,15 +338,7 @@ def run_local_search(problem: Problem, segs, master, inc: dict, better, greedy, 
     from chaincomp.formulations.common import chain_segments
 
     search = PlacementSearch(problem, seed)
-    starts = [pl for _, pl, _ in greedy.candidates] if greedy is not None and not extra_starts else []
-    if inc.get("placement") is not None:
-        starts.append(inc["placement"])
-    starts += [pl for pl in extra_starts if pl is not None]
-    if not starts:  # the greedy found no design: start from GBP-CR's (short) placements of every c
-        from chaincomp.heuristics.gbp_cr import gbp_cr
-
-        starts = [gbp_cr(problem, c).placement for c in range(1, problem.max_cache_reservation + 1)]
-        starts = [pl for pl in starts if pl.used.size]
+    starts = search_starts(problem, greedy, inc, extra_starts)
     if not starts:
         return {"skipped": "no start placement"}
     log = {"improvements": 0, "starts": len(starts)}

@@ -300,13 +300,13 @@ def _placement(a, m) -> Placement:
 
 
 def start_search(problem: Problem, greedy, inc: dict, deadline: float, seed, log: dict) -> ParallelSearch | None:
-    """Start the child search from the greedy's placements (and the incumbent's) when the budget
+    """Start the child search from :func:`.local_search.search_starts` when the budget
     allows (``log`` gets the reason otherwise). ``deadline``: a ``time.perf_counter()`` value."""
-    starts = [pl for _, pl, _ in greedy.candidates] if greedy is not None else []
-    if inc.get("placement") is not None:
-        starts.append(inc["placement"])
+    from chaincomp.formulations.local_search import search_starts
+
+    starts = search_starts(problem, greedy, inc)
     if not starts:
-        log["skipped"] = "no start placement (the greedy found no design)"
+        log["skipped"] = "no start placement (GBP-CR places no block at any c)"
         return None
     if problem.num_servers < MIN_SERVERS:
         log["skipped"] = f"fewer than {MIN_SERVERS} servers (column generation settles alone)"

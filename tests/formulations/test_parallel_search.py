@@ -247,3 +247,38 @@ def test_a_script_without_main_guard_does_not_rerun_in_the_child(tmp_path):
     assert proc.stdout.count("top level ran") == 1, proc.stdout
     assert "child True" in proc.stdout
     assert "Traceback" not in proc.stderr and "bootstrapping" not in proc.stderr, proc.stderr
+
+
+def test_search_process_finds_a_first_design_when_the_greedy_has_none():
+    """A busy BLOOM instance where GBP-CR + GCA reach λ/ρ̄ at no c: the child search still starts
+    (from GBP-CR's short placements, :func:`search_starts`) and reports a placement whose GCA design
+    meets the rate (before, the milp skipped the second process there and found its first design
+    only after ≈ 12 s of in-process search)."""
+    from chaincomp.data import resolve
+    from chaincomp.formulations.local_search import search_starts
+    from chaincomp.formulations.parallel_search import start_search
+    from chaincomp.instances.generators import generate_problem
+    from chaincomp.instances.network import load_network
+
+    net = load_network(resolve("ripe_atlas_eu_rtt.csv"))
+    p = generate_problem("bloom", seed=7, index=0, network=net, servers=40, eta=0.2, rate=2.4)
+    assert greedy_start(p) is None
+    starts = search_starts(p, None, {})
+    assert starts and all(pl.used.size for pl in starts)
+    log: dict = {}
+    ps = start_search(p, None, {}, time.perf_counter() + 90.0, 0, log)
+    assert ps is not None, log
+    found = None
+    try:
+        end = time.perf_counter() + 90.0
+        while found is None and ps.alive and time.perf_counter() < end:
+            time.sleep(0.2)
+            for kind, pl, value, _t in ps.poll():
+                if kind == "best" and value is not None:
+                    found = pl
+    finally:
+        ps.close(0.0)
+    assert found is not None, "the search process reported no design within 90 s"
+    al = gca_design(p, found)
+    assert al is not None and al.service_rate >= p.required_rate * (1 - 1e-9)
+    assert_valid(Solution.create(p, "parallel-search", found, al))
