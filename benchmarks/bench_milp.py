@@ -114,8 +114,11 @@ def run_family(args) -> None:
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     gaps = [r["gap"] for r in rows if r["gap"] is not None]
     beaten = sum(1 for r in rows if r["milp"] is not None and r["greedy"] is not None and r["milp"] < r["greedy"])
+    no_greedy = sum(1 for r in rows if r["milp"] is not None and r["greedy"] is None)
     print(f"worst gap {100 * max(gaps):.1f}%, median {100 * sorted(gaps)[len(gaps) // 2]:.1f}%; "
-          f"greedy beaten on {beaten}/{len(rows)}; proved optimal on {sum(r['status'] == 'optimal' for r in rows)}")
+          f"greedy beaten on {beaten}/{len(rows)}" + (f" (+ a design on {no_greedy} where the greedy has none)"
+                                                      if no_greedy else "")
+          + f"; proved optimal on {sum(r['status'] == 'optimal' for r in rows)}")
     if args.json:
         print(json.dumps(rows, indent=2))
 
