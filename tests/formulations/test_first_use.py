@@ -58,3 +58,45 @@ def test_jit_mode_is_validated(monkeypatch):
         jit.mode()
     monkeypatch.setenv("CHAINCOMP_JIT", "auto")
     assert jit.use_compiled(jit.TINY_WORK) is False and jit.use_compiled(jit.TINY_WORK + 1) is True
+
+
+@pytest.mark.slow
+def test_first_compiled_milp_compiles_up_front_and_keeps_the_time_limit(tmp_path):
+    """Issue 10 items 5 and 6 together: on an empty numba cache a milp that runs compiled kernels
+    compiles them all at the start (chaincomp/formulations/warmup.py), says so on stderr, and still
+    ends within its time limit (≤ limit + 5 %); the second run finds them cached and says nothing."""
+    cache = tmp_path / "numba-cache"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    env.pop("CHAINCOMP_JIT", None)
+    limit = 50.0
+    cmd = [sys.executable, "-m", "chaincomp.cli", "solve", "--example", "bloom-j20", "--method", "milp",
+           "--time-limit", f"{limit:g}", "--json"]
+    runs = []
+    for _ in range(2):
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        runs.append((time.perf_counter() - t, proc))
+    (wall1, first), (wall2, second) = runs
+    assert first.returncode == 0, first.stderr
+    assert "compiling them once" in first.stderr and "Traceback" not in first.stderr
+    sol = json.loads(first.stdout)
+    assert sol["solver"]["first_use_compile_s"] > 0
+    assert sol["solver"]["time_s"] <= 1.05 * limit
+    assert wall1 <= 1.05 * limit + 1.0, wall1  # + interpreter shutdown after the output is written
+    assert second.returncode == 0, second.stderr
+    assert "compiling them once" not in second.stderr
+    assert "first_use_compile_s" not in json.loads(second.stdout)["solver"]
+    assert wall2 < wall1
+
+
+def test_warm_up_is_skipped_for_tiny_instances_and_after_it_ran(monkeypatch, tmp_path):
+    from chaincomp.formulations import warmup
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("CHAINCOMP_JIT", raising=False)
+    assert warmup.ensure_compiled(100) is None  # pure-Python kernels (J·L² ≤ 160): nothing to compile
+    assert not warmup.is_compiled()
+    # the kernels are already in this process (and on disk in the default cache), so this only loads them
+    took = warmup.ensure_compiled(10_000)
+    assert took is not None and warmup.is_compiled()
+    assert warmup.ensure_compiled(10_000) is None  # the marker is there: nothing to do
