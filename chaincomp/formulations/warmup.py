@@ -121,7 +121,12 @@ def ensure_compiled(work: int) -> float | None:
     log.warning("first use of the milp's compiled kernels on this machine: compiling them once "
                 "(≈ 30 s, cached for later runs); it counts toward this run's time limit, which a "
                 "shorter limit cannot keep on this first run")
-    took = compile_kernels()
+    try:
+        took = compile_kernels()
+    except Exception as exc:  # noqa: BLE001 - never let the warm-up break a solve: compile lazily then
+        log.warning("could not compile the kernels up front (%s: %s); they compile on first call instead",
+                    type(exc).__name__, exc)
+        return None
     _write_marker()
     log.info("kernels compiled in %.1f s", took)
     return took
