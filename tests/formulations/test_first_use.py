@@ -94,9 +94,13 @@ def test_warm_up_is_skipped_for_tiny_instances_and_after_it_ran(monkeypatch, tmp
 
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("CHAINCOMP_JIT", raising=False)
-    assert warmup.ensure_compiled(100) is None  # pure-Python kernels (J·L² ≤ 160): nothing to compile
-    assert not warmup.is_compiled()
+    assert warmup.groups_for(3, 3) == []  # pure-Python kernels (core/jit.py): nothing to compile
+    assert warmup.groups_for(4, 8) == ["pricing"]  # J·L = 32 (pure-Python GCA), J·L² = 256
+    assert warmup.groups_for(40, 70) == ["greedy", "score", "pricing"]
+    assert warmup.ensure_compiled(3, 3) is None
+    assert not any(warmup.is_compiled(g) for g in ("greedy", "score", "pricing"))
     # the kernels are already in this process (and on disk in the default cache), so this only loads them
-    took = warmup.ensure_compiled(10_000)
-    assert took is not None and warmup.is_compiled()
-    assert warmup.ensure_compiled(10_000) is None  # the marker is there: nothing to do
+    took = warmup.ensure_compiled(4, 8)
+    assert took is not None and warmup.is_compiled("pricing") and not warmup.is_compiled("greedy")
+    assert warmup.ensure_compiled(4, 8) is None  # the marker is there: nothing to do
+    assert warmup.ensure_compiled(40, 70) is not None and warmup.is_compiled("greedy")
