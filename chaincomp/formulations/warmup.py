@@ -58,7 +58,10 @@ def _marker_dirs() -> list[Path]:
     if os.environ.get("NUMBA_CACHE_DIR"):
         out.append(Path(os.environ["NUMBA_CACHE_DIR"]))
     out.append(Path(__file__).resolve().parent / "__pycache__")
-    out.append(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "chaincomp")
+    try:
+        out.append(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chaincomp")
+    except (KeyError, RuntimeError):  # no home directory (e.g. a bare container user): the others only
+        pass
     return out
 
 
