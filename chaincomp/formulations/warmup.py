@@ -20,6 +20,7 @@ design and says why (docs/milp.md, "First use").
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -39,7 +40,9 @@ KERNEL_MODULES = (
 )
 
 
+@functools.lru_cache(maxsize=1)
 def _key() -> str:
+    """Hash of the kernels' sources, numba, Python and the CPU (computed once per process)."""
     import importlib
 
     import llvmlite.binding as llvm
@@ -70,7 +73,7 @@ def _marker_name(group: str) -> str:
 
 
 def is_compiled(group: str) -> bool:
-    """Has :func:`ensure_compiled` compiled this kernel group (``GROUPS``) for these sources on this
+    """Has :func:`ensure_compiled` compiled this kernel group (see :func:`groups_for`) for these sources on this
     machine? (With ``NUMBA_CACHE_DIR`` set only a marker there counts: that cache must be warm.)"""
     name = _marker_name(group)
     dirs = _marker_dirs()[:1] if os.environ.get("NUMBA_CACHE_DIR") else _marker_dirs()
@@ -88,16 +91,14 @@ def _write_marker(group: str) -> None:
             continue
 
 
-def _compile(group: str) -> None:
-    """Run the kernels of ``group`` once on the ``bloom-j20`` example (compiled form)."""
+def _compile(group: str, p) -> None:
+    """Run the kernels of ``group`` once on instance ``p`` (the ``bloom-j20`` example: compiled form)."""
     import numpy as np
 
     from chaincomp.formulations.common import greedy_start, segments
     from chaincomp.formulations.local_search import PlacementSearch
     from chaincomp.formulations.pricing import Pricer
-    from chaincomp.instances.examples import load_example
 
-    p = load_example("bloom-j20")  # J·L = 1 400: every kernel runs compiled
     if group == "greedy":
         greedy_start(p)  # GBP-CR + GCA kernels
     elif group == "pricing":
@@ -139,9 +140,17 @@ def ensure_compiled(num_servers: int, num_blocks: int) -> float | None:
                 "(≈ 30 s for all, cached for later runs); it counts toward this run's time limit, which a "
                 "shorter limit cannot keep on this first run", ", ".join(todo))
     t = time.perf_counter()
+    from chaincomp.instances.examples import load_example
+
+    try:
+        example = load_example("bloom-j20")  # J·L = 1 400: every kernel runs compiled
+    except Exception as exc:  # noqa: BLE001 - never let the warm-up break a solve: compile lazily then
+        log.warning("could not load the warm-up example (%s: %s); the kernels compile on first call instead",
+                    type(exc).__name__, exc)
+        return None
     for group in todo:
         try:
-            _compile(group)
+            _compile(group, example)
         except Exception as exc:  # noqa: BLE001 - never let the warm-up break a solve: compile lazily then
             log.warning("could not compile the %s kernels up front (%s: %s); they compile on first call instead",
                         group, type(exc).__name__, exc)
