@@ -34,9 +34,14 @@ class InfeasibleInstance(ChaincompError):
 
 class NoDesignFound(ChaincompError):
     """No design within the budget (or before an interrupt). Not a proof of infeasibility: the message
-    says how far the search got (e.g. the lower bound reached)."""
+    says how far the search got; ``bound`` is the valid lower bound reached (objective units: job
+    servers), or None."""
 
     exit_code = 3
+
+    def __init__(self, message: str, bound: int | float | None = None) -> None:
+        super().__init__(message)
+        self.bound = bound
 
 
 class RateTargetMissed(ChaincompError):

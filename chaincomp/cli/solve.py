@@ -15,7 +15,7 @@ from chaincomp.cli import options as opt
 from chaincomp.cli.app import app
 from chaincomp.cli.render import print_solution
 from chaincomp.core.verify import assert_valid, verify_solution
-from chaincomp.errors import UsageError, VerificationError
+from chaincomp.errors import InfeasibleInstance, NoDesignFound, UsageError, VerificationError
 from chaincomp.io.text import escape
 
 
@@ -104,15 +104,20 @@ def solve(
     info = methods.get(method)
     opt.log.debug("method %s with options %s", method, options)
     show_progress = not as_json and common.console.is_terminal and opt.show_progress()
-    if method == "greedy":
-        with Progress(transient=True, console=common.err_console, disable=not show_progress) as bar:
-            task = bar.add_task("tuning c", total=None)
-            solution = info.func(problem, on_step=lambda i, n: bar.update(task, completed=i, total=n), **options)
-    else:
-        options["progress"] = show_progress
-        if method == "milp":
-            options["started_at"] = _command_started()  # --time-limit covers the whole command
-        solution = info.func(problem, **options)
+    try:
+        if method == "greedy":
+            with Progress(transient=True, console=common.err_console, disable=not show_progress) as bar:
+                task = bar.add_task("tuning c", total=None)
+                solution = info.func(problem, on_step=lambda i, n: bar.update(task, completed=i, total=n), **options)
+        else:
+            options["progress"] = show_progress
+            if method == "milp":
+                options["started_at"] = _command_started()  # --time-limit covers the whole command
+            solution = info.func(problem, **options)
+    except (NoDesignFound, InfeasibleInstance) as exc:
+        if as_json:  # machines get the outcome on stdout too (the message still goes to stderr)
+            common.emit_json(outcome_json(exc, method), True, None)
+        raise
     missed = solution.extra.get("status") == "rate_target_missed"
     errors = [e for e in verify_solution(solution) if not (missed and e.startswith("rate:"))]
     if errors:  # never emit a design the independent verifier rejects
@@ -149,6 +154,17 @@ def solve(
         opt.note(f"wrote {out}")
     if missed:
         raise typer.Exit(4)
+
+
+def outcome_json(exc: NoDesignFound | InfeasibleInstance, method: str) -> dict:
+    """``solve --json`` when there is no design (docs/milp.md, "Outcomes and exit codes"):
+    ``outcome`` is ``no_design_found`` (exit 3, not a proof; ``bound`` = the valid lower bound reached,
+    job servers, or null) or ``infeasible`` (exit 2, the message gives the reason)."""
+    data = {"outcome": "no_design_found" if isinstance(exc, NoDesignFound) else "infeasible",
+            "exit_code": exc.exit_code, "method": method, "message": str(exc)}
+    if isinstance(exc, NoDesignFound):
+        data["bound"] = exc.bound
+    return data
 
 
 def _command_started() -> float:

@@ -118,7 +118,7 @@ def solve_milp(
                 if compile_s is None:
                     raise
                 raise NoDesignFound(f"{exc} (first use: compiling the kernels took {compile_s:.1f} s of the "
-                                    f"{time_limit_s:g} s limit; later runs reuse them)") from None
+                                    f"{time_limit_s:g} s limit; later runs reuse them)", exc.bound) from None
         ctx = info.pop("_exact_context", None)
         if objective == "job-servers" and formulation != "compact":
             placement, allocation = _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, threads,
@@ -211,7 +211,8 @@ def _exactly_feasible(problem, info, placement, allocation, solver, mip_gap, thr
             return pl2, al2
     raise NoDesignFound(f"the solver's only design fails the exact feasibility check ({why}) and cannot be repaired; "
                         "a stricter re-solve found none within the time limit — not a proof of infeasibility"
-                        + (f"; lower bound reached: {info['bound']} job servers" if info.get("bound") is not None else ""))
+                        + (f"; lower bound reached: {info['bound']} job servers" if info.get("bound") is not None else ""),
+                        info.get("bound"))
 
 
 def _gap(value, bound):
@@ -262,7 +263,7 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
     if r.allocation is None:
         if r.status == "interrupted":
             raise NoDesignFound("interrupted before any design was found"
-                                + (f" (lower bound reached: {r.bound} job servers)" if r.bound is not None else ""))
+                                + (f" (lower bound reached: {r.bound} job servers)" if r.bound is not None else ""), r.bound)
         raise NoDesignFound(
             ("no design found within the time limit" if r.status == "no_solution" else
              "the search stopped without finding a design")
@@ -272,8 +273,8 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
                f"; lower bound: at least {closed_form_bound(ExactInstance.of(problem))} job servers "
                "(closed form ⌈(λ/ρ̄)·T_min⌉; column generation reached none)")
             + "; try a longer --time-limit"
-            + ("; " + f"{solver} could not take: " + " | ".join(r.phases["solver_refused"]) if r.phases.get("solver_refused") else "")
-        )
+            + ("; " + f"{solver} could not take: " + " | ".join(r.phases["solver_refused"]) if r.phases.get("solver_refused") else ""),
+            r.bound if r.bound is not None else closed_form_bound(ExactInstance.of(problem)))
     elapsed = time.perf_counter() - t_cg
     info = {
         "name": solver,
@@ -333,9 +334,9 @@ def _run_compact(problem, objective, solver, time_limit_s, mip_gap, threads, see
         if res.status == "infeasible":
             raise InfeasibleInstance("proved infeasible: the compact exact MILP (SPEC §2.3) has no solution "
                                      "(no placement + allocation reaches λ/ρ̄ within memory)")
+        mip_bound = math.ceil(res.bound - 1e-6) if res.bound is not None and math.isfinite(res.bound) else None
         raise NoDesignFound(f"the compact MILP found no design within the budget ({res.status}; not a proof)"
-                            + (f"; lower bound reached: {math.ceil(res.bound - 1e-6)}" if res.bound is not None
-                               and math.isfinite(res.bound) else ""))
+                            + (f"; lower bound reached: {mip_bound}" if mip_bound is not None else ""), mip_bound)
     proved = res.proved_optimal or (res.status == "optimal" and (mip_gap in (None, 0.0)))
     bound = res.bound
     if objective == "job-servers" and bound is not None:

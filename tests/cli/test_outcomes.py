@@ -50,6 +50,11 @@ def test_proved_infeasible_exit_2(tmp_path):
         proc = run("solve", "--instance", _instance_file(p, tmp_path / f"inf{seed}.json"), "--method", "milp")
         assert proc.returncode == 2, (proc.returncode, proc.stderr)
         assert "proved infeasible" in proc.stderr and "Traceback" not in proc.stderr
+    # --json: the outcome on stdout as well, for machines
+    proc = run("solve", "--instance", str(tmp_path / "inf10.json"), "--method", "milp", "--json")
+    out = json.loads(proc.stdout)
+    assert proc.returncode == 2 and out["outcome"] == "infeasible" and out["exit_code"] == 2
+    assert out["method"] == "milp" and out["message"].startswith("proved infeasible")
 
 
 def test_no_design_within_budget_exit_3_and_a_design_with_more_time(tmp_path):
@@ -62,6 +67,10 @@ def test_no_design_within_budget_exit_3_and_a_design_with_more_time(tmp_path):
     proc = run("solve", "--instance", f, "--method", "milp", "--time-limit", "0.3")
     assert proc.returncode == 3, (proc.returncode, proc.stderr)
     assert "no design found" in proc.stderr and "not a proof" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run("solve", "--instance", f, "--method", "milp", "--time-limit", "0.3", "--json")
+    out = json.loads(proc.stdout)  # --json: the outcome and the bound reached, for machines
+    assert proc.returncode == 3 and out["outcome"] == "no_design_found" and out["exit_code"] == 3
+    assert "not a proof" in out["message"] and isinstance(out["bound"], int) and 1 <= out["bound"] <= 4
     proc = run("solve", "--instance", f, "--method", "milp", "--time-limit", "20", "--json")
     assert proc.returncode == 0, proc.stderr
     sol = json.loads(proc.stdout)
