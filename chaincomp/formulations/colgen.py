@@ -71,7 +71,7 @@ import numpy as np
 from chaincomp.core.allocation import Allocation
 from chaincomp.core.placement import Placement
 from chaincomp.errors import InfeasibleInstance, SolverUnavailable
-from chaincomp.formulations.common import GreedyStart, chain_segments, greedy_start, segments
+from chaincomp.formulations.common import GreedyStart, chain_segments, greedy_start, segments, throughput_start
 from chaincomp.formulations.local_search import lp_placement, run_local_search
 from chaincomp.formulations.column_generation import RC_TOL, _Bound, _column_generation, _simple
 from chaincomp.formulations.integer_phases import _dives, _integer_master, _placement_pool
@@ -152,7 +152,7 @@ def solve_colgen(
     display = ProgressDisplay(bool(progress), "milp (column generation)", "min" if jobs else "max")
 
     # 1. greedy warm start
-    greedy = start if start is not None else greedy_start(problem)
+    greedy = start if start is not None else (greedy_start if jobs else throughput_start)(problem)
     inc = {"placement": None, "allocation": None, "value": None, "source": "greedy"}
     greedy_value = None
     if greedy is not None:
@@ -161,18 +161,8 @@ def solve_colgen(
                 master.add_chain(chain_segments(segs, pl, ch), ch.service_time_s)
         if jobs:
             inc.update(placement=greedy.placement, allocation=greedy.allocation, value=float(greedy.job_servers))
-        else:
-            # greedy design for throughput: GCA's full allocation at the best c (all chains, full capacity)
-            from chaincomp.heuristics.gca import gca
-
-            best = None
-            for c, pl, _ in greedy.candidates:
-                al = gca(problem, pl)
-                if best is None or al.service_rate > best[2]:
-                    best = (pl, al, al.service_rate)
-            inc.update(placement=best[0], allocation=best[1], value=best[2])
-            for ch in best[1].chains:
-                master.add_chain(chain_segments(segs, best[0], ch), ch.service_time_s)
+        else:  # throughput: common.throughput_start's best ν (GCA's full allocation; candidates likewise)
+            inc.update(placement=greedy.placement, allocation=greedy.allocation, value=greedy.allocation.service_rate)
         greedy_value = inc["value"]
     phases["greedy_s"] = time.perf_counter() - t0
     history: list = []

@@ -84,8 +84,8 @@ class GreedyStart:
     placement: Placement
     allocation: Allocation  # truncated: Σ c = job_servers
     job_servers: int
-    per_c: dict  # c → job servers (None if infeasible)
-    candidates: list  # (c, placement, truncated allocation) of every feasible c
+    per_c: dict  # c → job servers (None if infeasible); throughput_start: c → best ν
+    candidates: list  # (c, placement, truncated allocation) of every feasible c; throughput_start: full allocations
 
 
 def greedy_start(problem: Problem, deadline: float | None = None) -> GreedyStart | None:
@@ -122,6 +122,43 @@ def greedy_start(problem: Problem, deadline: float | None = None) -> GreedyStart
         best.per_c = per_c
         best.candidates = cands
     return best
+
+
+def throughput_start(problem: Problem, deadline: float | None = None) -> GreedyStart | None:
+    """The throughput objective's warm start: GBP-CR + GCA's full allocation for every c, best ν.
+
+    λ/ρ̄ plays no part in this objective, but GBP-CR stops placing servers once its groups reach
+    λ/(ρ̄c); so every c is also run with an unreachable target, where the pass places every server it
+    can (``GreedyPlacement.placement`` of an infeasible pass). Candidates: (c, placement, full GCA
+    allocation) with ν > 0; ``job_servers`` = Σ c of the best one (its total capacity). None when
+    no placement forms a chain."""
+    import time
+
+    unbounded = problem.with_workload(arrival_rate=1e12 * max(problem.arrival_rate, 1.0))
+    per_c: dict = {}
+    cands = []
+    seen: set = set()
+    best = None
+    for c in range(1, problem.max_cache_reservation + 1):
+        if deadline is not None and c > 1 and time.perf_counter() > deadline:
+            break
+        per_c[c] = None
+        for q in (problem, unbounded):
+            pl = gbp_cr(q, c).placement
+            key = (pl.first_block.tobytes(), pl.num_blocks.tobytes())
+            if key in seen or not len(pl.used):
+                continue
+            seen.add(key)
+            alloc = gca(problem, pl)
+            if not alloc.chains or alloc.service_rate <= 0:
+                continue
+            cands.append((c, pl, alloc))
+            per_c[c] = max(per_c[c] or 0.0, alloc.service_rate)
+            if best is None or alloc.service_rate > best[2].service_rate:
+                best = (c, pl, alloc)
+    if best is None:
+        return None
+    return GreedyStart(best[0], best[1], best[2], int(sum(best[2].capacities)), per_c, cands)
 
 
 def chain_from_segments(problem: Problem, segs: Segments, seg_ids) -> Chain:

@@ -225,14 +225,14 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
                 parallel_search: bool = True):
     from chaincomp.core.exact import ExactInstance, closed_form_bound
     from chaincomp.formulations.colgen import ColgenResult, primal_integral, solve_colgen
-    from chaincomp.formulations.common import greedy_start
+    from chaincomp.formulations.common import greedy_start, throughput_start
     from chaincomp.solvers.base import STOP
 
     t_in = time.perf_counter()
     deadline = t_in + time_limit_s
     jobs = objective != "throughput"
     # the warm start gets at most 35 % of the budget (issue 10 item 5: --time-limit is a promise)
-    greedy = greedy_start(problem, deadline=t_in + 0.35 * time_limit_s)
+    greedy = (greedy_start if jobs else throughput_start)(problem, deadline=t_in + 0.35 * time_limit_s)
     est = _setup_seconds(problem)
     left = deadline - time.perf_counter()
     if greedy is not None and (est > 0.5 * left or STOP.requested):
@@ -241,14 +241,8 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
         why = "interrupted" if STOP.requested else (
             f"the budget left ({left:.2f} s) is too short to build the exact formulation "
             f"(≈ {_segment_count(problem):,} segments, ≈ {est:.1f} s)")
-        from chaincomp.heuristics.gca import gca
-
-        if jobs:
-            pl, al, val = greedy.placement, greedy.allocation, float(greedy.job_servers)
-        else:
-            pl = greedy.placement
-            al = gca(problem, pl)
-            val = al.service_rate
+        pl, al = greedy.placement, greedy.allocation  # throughput: GCA's full allocation (throughput_start)
+        val = float(greedy.job_servers) if jobs else al.service_rate
         r = ColgenResult(objective, pl, al, val, bound, None, False, False,
                          "interrupted" if STOP.requested else "stopped",
                          f"greedy warm start only ({why}); bound: ⌈(λ/ρ̄)·T_min⌉ with T_min = min τ^c + L·min τ^p",
