@@ -34,8 +34,8 @@ class InfeasibleInstance(ChaincompError):
 
 class NoDesignFound(ChaincompError):
     """No design within the budget (or before an interrupt). Not a proof of infeasibility: the message
-    says how far the search got; ``bound`` is the valid lower bound reached (objective units: job
-    servers), or None."""
+    says how far the search got; ``bound`` is the valid bound reached, or None (job servers: a lower
+    bound; the throughput objective: an upper bound on ν)."""
 
     exit_code = 3
 

@@ -250,6 +250,13 @@ def solve_colgen(
             f"proved infeasible: no placement and allocation reaches λ/ρ̄ = {problem.required_rate:.4g} job/s: even the LP relaxation of "
             f"the exact model falls short (column generation converged with {lp.art:.4g} job/s missing)"
         )
+    # throughput without any column: the empty master's duals are 0, so a converged (complete, exact)
+    # pricing found no simple chain with rc = −1/T < −RC_TOL; every simple chain has T ≤ Σ τ^c + L·max τ^p
+    t_chain_max = float(problem.tau_comm_s.sum() + problem.num_blocks * problem.tau_comp_s.max())
+    if not jobs and inc["value"] is None and not master.chains and (
+            (converged and 1.0 / t_chain_max > 2 * RC_TOL) or pricer.forms_no_chain()):
+        raise infeasible("proved infeasible: no placement forms a chain — no sequence of hosted ranges covers "
+                         "blocks 1..L with a free cache slot for every block a server would process")
     phases["colgen_s"] = time.perf_counter() - t0 - phases["greedy_s"]
     phases["colgen_iterations"] = bound["iters"]
     phases["colgen_converged"] = converged

@@ -160,7 +160,14 @@ class _Master:
         if deadline is not None:  # HiGHS compares time_limit with the object's *cumulative* run time
             self.h.setOptionValue("time_limit", self.h.getRunTime() + max(0.05, deadline - time.perf_counter()))
         self.h.run()
-        if self.h.getModelStatus() != self.hp.HighsModelStatus.kOptimal:
+        status = self.h.getModelStatus()
+        if status == self.hp.HighsModelStatus.kModelEmpty and not self.jobs:
+            # throughput before its first column: ν = 0 with all duals 0 (optimal for the empty master),
+            # so pricing looks for any chain at all — and proves there is none if it finds nothing
+            J = self.problem.num_servers
+            return _LP(0.0, 0.0, np.zeros(self.segs.count), np.zeros(J), np.zeros(0), np.zeros(self.segs.count),
+                       0.0, 0.0)
+        if status != self.hp.HighsModelStatus.kOptimal:
             return None
         sol = self.h.getSolution()
         z = float(self.h.getInfo().objective_function_value)

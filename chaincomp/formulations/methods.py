@@ -221,6 +221,10 @@ def _gap(value, bound):
     return abs(value - bound) / max(abs(value), 1e-9)
 
 
+def _bound_words(jobs: bool, bound) -> str:
+    return f"lower bound reached: {bound} job servers" if jobs else f"upper bound on ν reached: {bound:.6g} job/s"
+
+
 def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed, progress, t0=None,
                 parallel_search: bool = True):
     from chaincomp.core.exact import ExactInstance, closed_form_bound
@@ -257,7 +261,14 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
     if r.allocation is None:
         if r.status == "interrupted":
             raise NoDesignFound("interrupted before any design was found"
-                                + (f" (lower bound reached: {r.bound} job servers)" if r.bound is not None else ""), r.bound)
+                                + (f" ({_bound_words(jobs, r.bound)})" if r.bound is not None else ""), r.bound)
+        if not jobs:
+            raise NoDesignFound(
+                f"no design found (budget {time_limit_s:.2f} s, {time.perf_counter() - (t0 or t_in):.2f} s used): no "
+                "placement that GBP-CR (at every c, also placing every server) or the restricted integer master "
+                "tried forms a chain — this is not a proof of infeasibility"
+                + (f"; {_bound_words(jobs, r.bound)}" if r.bound is not None else "") + "; try a longer --time-limit",
+                r.bound)
         raise NoDesignFound(
             ("no design found within the time limit" if r.status == "no_solution" else
              "the search stopped without finding a design")

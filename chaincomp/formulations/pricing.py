@@ -324,6 +324,13 @@ class Pricer:
                          ("_relaxed", _relaxed), ("_dfs", _dfs)):
             setattr(self, name, pick(fn, self.compiled))
 
+    def forms_no_chain(self) -> bool:
+        """True iff no placement has a chain: no hop path 0 → L exists in the hop graph even when a
+        server may appear twice (a relaxation of the chain rule, so True is a proof). A hop (j, e′ → e)
+        exists iff some range of j ends at e, starts at or before e′ + 1 and leaves ≥ e − e′ slots."""
+        self.prepare(np.zeros(self.segs.count))
+        return not np.isfinite(self.tmin[0])
+
     # -- per-dual preparation -------------------------------------------------------------
     def prepare(self, pi: np.ndarray) -> None:
         pi = np.ascontiguousarray(pi, float)

@@ -55,3 +55,20 @@ def test_threads_option_is_accepted_and_recorded(threads):
     assert_valid(sol)
     assert sol.parameters["threads"] == threads
     assert sol.solver["proved_optimal"]
+
+
+def test_throughput_without_any_chain_is_proved_infeasible():
+    """Tiny instances where no placement forms a chain (brute force: ν = 0) are *proved* infeasible
+    (exit 2), not "no design found" — and instances with a chain never are."""
+    from chaincomp.errors import InfeasibleInstance
+
+    proved = 0
+    for seed in range(40):
+        for J, L in ((2, 4), (3, 3), (2, 3)):
+            p = random_instance(seed, J, L)
+            if brute_force_throughput(p) > 0.0:
+                continue
+            with pytest.raises(InfeasibleInstance, match="proved infeasible"):
+                methods.run("milp", p, objective="throughput", time_limit_s=5)
+            proved += 1
+    assert proved >= 5
