@@ -2,8 +2,8 @@
 
 Exit codes: :class:`InvalidInstance` and :class:`UsageError` → 2 (user input);
 :class:`InfeasibleInstance` → 2 (the instance admits no design: a proof, with the reason);
-:class:`NoDesignFound` → 3 (the budget ran out or the search stopped before any design was found —
-not a proof; the message gives the bound reached); :class:`RateTargetMissed` → 4 (a baseline's
+:class:`NoDesignFound` → 3 (the budget ran out or the search stopped before any design was found, or
+a heuristic found none — not a proof; the message gives the bound reached); :class:`RateTargetMissed` → 4 (a baseline's
 design was written but misses ν ≥ λ/ρ̄); everything else → 1 (failure).
 """
 

@@ -421,6 +421,29 @@ def _settle_milp_status(solution: "Solution", note: str | None) -> None:
         info["label"] += "; not proved optimal (the repaired design is above the bound)"
 
 
+def rate_upper_bound(inst: ExactInstance, num_servers: int) -> tuple[Fraction, int, Fraction]:
+    """A valid upper bound on ν of any design, exactly: (ν_max, N_max, T_min). A job server uses one
+    cache slot per block on its chain — L in all — and a server has the most slots when it hosts one
+    block, so any design has at most N_max = ⌊Σ_j max(0, M̃_j(1)) / L⌋ job servers; each serves at
+    most 1/T_min (T_min as in :func:`closed_form_bound`). ν_max = N_max / T_min."""
+    total = sum(max(0, inst.slots(j, 1)) for j in range(num_servers))
+    n_max = total // inst.num_blocks
+    t_min = inst.tau_comm.min() + inst.num_blocks * inst.tau_comp.min()
+    return Fraction(n_max) / t_min, n_max, t_min
+
+
+def rate_beyond_any_design(problem: "Problem") -> str | None:
+    """"proved infeasible: …" when λ/ρ̄ exceeds :func:`rate_upper_bound` (exact arithmetic), else None."""
+    inst = ExactInstance.of(problem)
+    nu_max, n_max, t_min = rate_upper_bound(inst, problem.num_servers)
+    if inst.meets(nu_max):
+        return None
+    return (f"proved infeasible: λ/ρ̄ = {problem.required_rate:.4g} job/s (λ = {problem.arrival_rate:.4g}, "
+            f"ρ̄ = {problem.target_load:.4g}) exceeds what any design can serve: memory holds at most {n_max} job "
+            f"servers (Σ_j slots at one block / L) and each serves at most 1/T_min = {float(1 / t_min):.4g} job/s, "
+            f"so ν ≤ {float(nu_max):.4g} job/s")
+
+
 def closed_form_bound(inst: ExactInstance) -> int:
     """A valid lower bound on the job servers of any design: every chain processes L blocks and visits
     at least one server, so T_k ≥ T_min = min_j τ^c_j + L·min_j τ^p_j and each job server serves at most

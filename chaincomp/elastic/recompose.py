@@ -45,7 +45,7 @@ from chaincomp.elastic.events import Event, Timeline, apply_event
 from chaincomp.elastic.matching import match_roles, server_classes
 from chaincomp.elastic.repair import local_repair
 from chaincomp.elastic.switching import SwitchCost, held_ranges, load_bandwidths, switching_cost
-from chaincomp.errors import InfeasibleInstance, UsageError
+from chaincomp.errors import InfeasibleInstance, NoDesignFound, UsageError
 from chaincomp.heuristics import tuning
 from chaincomp.heuristics.gbp_cr import gbp_cr
 from chaincomp.heuristics.gca import gca
@@ -170,7 +170,7 @@ def from_scratch_design(problem: Problem) -> tuple[Placement, Allocation, int, l
         res = tuning.tune(problem, score="lower")
         best = res.best
         return best.greedy.placement, best.allocation, best.cache_reservation, [x for x in res.candidates if x.feasible]
-    except InfeasibleInstance:
+    except (InfeasibleInstance, NoDesignFound):  # no c reaches λ/ρ̄: the largest-ν GBP-CR pass instead
         best = None
         for c in range(1, max(problem.max_cache_reservation, 1) + 1):
             g = gbp_cr(problem, c)

@@ -29,7 +29,7 @@ from chaincomp.analysis.bounds import jffc_bounds
 from chaincomp.core.allocation import Allocation, Chain
 from chaincomp.core.placement import Placement
 from chaincomp.core.solution import Solution
-from chaincomp.errors import InfeasibleInstance, UsageError
+from chaincomp.errors import InfeasibleInstance, NoDesignFound, UsageError
 from chaincomp.heuristics.gbp_cr import amortized_times
 from chaincomp.heuristics.gca import gca
 from chaincomp.problem import Problem
@@ -137,7 +137,7 @@ def robust_design(problem: Problem, level: int = 1) -> Solution:
                       "total_capacity": pm["total_capacity"], "servers_used": int(plain.placement.used.size),
                       "response_time_lower_s": pm["response_time_lower_s"],
                       "worst_single_failure_service_rate": worst_single_failure(problem, plain.allocation)[0]}
-    except InfeasibleInstance as exc:
+    except (InfeasibleInstance, NoDesignFound) as exc:  # no plain greedy design to compare with
         plain_info = {"infeasible": str(exc)}
     sol = Solution.create(problem, "greedy-robust", pl, alloc,
                           parameters={"cache_reservation": c, "robust": level, "groups": K}, wall_time_s=wall)

@@ -30,7 +30,8 @@ import numpy as np
 
 from chaincomp.analysis.bounds import jffc_bounds
 from chaincomp.core.allocation import Allocation
-from chaincomp.errors import InfeasibleInstance, UsageError
+from chaincomp.core.exact import ExactInstance, closed_form_bound, rate_beyond_any_design, rate_upper_bound
+from chaincomp.errors import ChaincompError, InfeasibleInstance, NoDesignFound, UsageError
 from chaincomp.heuristics.gbp_cr import (
     GreedyPlacement,
     LazyGreedyPlacement,
@@ -210,34 +211,45 @@ def tune(
             on_step(i + 1, len(reservations))
     feasible = [cand for cand in candidates if cand.feasible]
     if not feasible:
-        raise InfeasibleInstance(_explain_infeasible(problem, candidates, c_max))
+        raise _no_c_works(problem, candidates, c_max)
     best = min(feasible, key=lambda cand: (cand.scores[score], cand.cache_reservation))
     return TuningResult(score, candidates, best)
 
 
-def _explain_infeasible(problem: Problem, candidates: list[Candidate], c_max: int) -> str:
-    """Say why no c works: memory (not all L blocks hostable) or rate (λ beyond every design)."""
+def _no_c_works(problem: Problem, candidates: list[Candidate], c_max: int) -> ChaincompError:
+    """Why no c works. Memory (not all L blocks hostable, or no server holds a block and a slot) is a
+    proof: :class:`InfeasibleInstance`. A rate GBP-CR + GCA cannot reach is a proof only when λ/ρ̄
+    also exceeds the closed-form ν bound of any design (core/exact.py ``rate_upper_bound``);
+    otherwise it is the heuristic's limit — :class:`NoDesignFound` (exit 3), not "infeasible"."""
     if c_max < 1:
-        return (
+        return InfeasibleInstance(
             f"no server can host one block with one cache slot: max memory {float(problem.memory_gb.max()):.4g} GB "
             f"< s_m + s_c = {problem.block_size_gb + problem.cache_size_gb:.4g} GB"
         )
     if not candidates:
-        return "no cache reservation c was tried"
+        return InfeasibleInstance("no cache reservation c was tried")
     formed = [c for c in candidates if c.greedy.num_chains > 0]
     if not formed:
-        return candidates[0].reason  # c = 1 hosts the most blocks: "total memory hosts only X of L blocks"
+        return InfeasibleInstance(candidates[0].reason)  # c = 1 hosts the most blocks: "total memory hosts only X of L blocks"
     # rate: the most any c reaches — GBP-CR's groups give c·Σ(Σt)⁻¹ (Lemma 1), GCA's chains ν
     best_rate, best_c = 0.0, formed[0].cache_reservation
     for cand in formed:
         rate = cand.result.service_rate if cand.result is not None else cand.cache_reservation * cand.greedy.group_rate
         if rate > best_rate:
             best_rate, best_c = rate, cand.cache_reservation
-    return (
-        f"the arrival rate is beyond every design: λ/ρ̄ = {problem.required_rate:.4g} job/s (λ = {problem.arrival_rate:.4g}, "
-        f"ρ̄ = {problem.target_load:.4g}) but the largest service rate reached over c = 1..{c_max} is "
-        f"ν = {best_rate:.4g} job/s (at c = {best_c})"
-    )
+    need = (f"λ/ρ̄ = {problem.required_rate:.4g} job/s (λ = {problem.arrival_rate:.4g}, "
+            f"ρ̄ = {problem.target_load:.4g})")
+    reached = f"the largest service rate GBP-CR + GCA reach over c = 1..{c_max} is ν = {best_rate:.4g} job/s (at c = {best_c})"
+    proof = rate_beyond_any_design(problem)
+    if proof is not None:
+        return InfeasibleInstance(f"{proof}; {reached}")
+    inst = ExactInstance.of(problem)
+    nu_max = rate_upper_bound(inst, problem.num_servers)[0]
+    return NoDesignFound(
+        f"no design found: GBP-CR + GCA reach {need} at no c — {reached}. This is the heuristic's limit, not a "
+        f"proof of infeasibility (the closed-form bound allows ν ≤ {float(nu_max):.4g} job/s): `--method milp` "
+        "searches further and may find a design or prove there is none",
+        closed_form_bound(inst))
 
 
 def best_fixed(problem: Problem, c: int) -> Candidate:

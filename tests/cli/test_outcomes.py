@@ -71,6 +71,9 @@ def test_no_design_within_budget_exit_3_and_a_design_with_more_time(tmp_path):
     out = json.loads(proc.stdout)  # --json: the outcome and the bound reached, for machines
     assert proc.returncode == 3 and out["outcome"] == "no_design_found" and out["exit_code"] == 3
     assert "not a proof" in out["message"] and isinstance(out["bound"], int) and 1 <= out["bound"] <= 4
+    # the greedy method on it: GBP-CR + GCA's limit is "no design found" (exit 3), never "infeasible"
+    proc = run("solve", "--instance", f)
+    assert proc.returncode == 3 and "not a proof" in proc.stderr and "infeasible:" not in proc.stderr, proc.stderr
     proc = run("solve", "--instance", f, "--method", "milp", "--time-limit", "20", "--json")
     assert proc.returncode == 0, proc.stderr
     sol = json.loads(proc.stdout)

@@ -70,7 +70,7 @@ def test_export_petals():
     [
         (["--example", "no-such-example"], "no-such-example"),
         (["--example", "worked-example", "--c", "x"], "--c"),
-        (["--example", "worked-example", "--rate", "1000"], "beyond every design"),
+        (["--example", "worked-example", "--rate", "1000"], "proved infeasible"),
         (["--example", "bloom-j20", "--method", "nope"], "unknown method"),
         (["--example", "worked-example", "--c", "500"], "1..20"),
         ([], "exactly one of"),
