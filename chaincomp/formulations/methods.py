@@ -399,14 +399,26 @@ def solve_greedy_ilp(
     if variant == "chain-cap" and chains != "gca":
         chains = "gca"  # chain caps come from GCA
     t0 = time.perf_counter()
-    if cache_reservation in (None, "auto"):
-        cand = tuning.tune(problem, score=tune or "lower").best
-    else:
-        cand = tuning.best_fixed(problem, int(cache_reservation))
-    placement = cand.greedy.placement
+    how_c = ""
+    try:
+        if cache_reservation in (None, "auto"):
+            cand = tuning.tune(problem, score=tune or "lower").best
+        else:
+            cand = tuning.best_fixed(problem, int(cache_reservation))
+        c_used, placement, gca_full = cand.cache_reservation, cand.greedy.placement, cand.allocation
+    except (NoDesignFound, InfeasibleInstance):
+        # λ/ρ̄ is reached at no c (or by no design) — irrelevant to max ν: the best-ν GBP-CR pass instead
+        # (common.throughput_start; None when no placement it tries forms a chain: the error stands)
+        from chaincomp.formulations.common import throughput_start
+
+        start = throughput_start(problem) if objective == "throughput" and cache_reservation in (None, "auto") else None
+        if start is None:
+            raise
+        c_used, placement, gca_full = start.cache_reservation, start.placement, start.allocation
+        how_c = ", the best-ν pass (λ/ρ̄ is reached at no c)"
     used_chains = "gca"
-    chain_list = list(cand.allocation.chains)
-    caps = list(cand.allocation.capacities)
+    chain_list = list(gca_full.chains)
+    caps = list(gca_full.capacities)
     if chains == "all":
         try:
             chain_list = all_chains(problem, placement, limit=ALL_CHAINS_LIMIT)
@@ -418,7 +430,7 @@ def solve_greedy_ilp(
     # has a solution at least as good as the greedy's, even when the time limit stops it early
     from chaincomp.formulations.common import truncate
 
-    gca_alloc = cand.allocation if objective == "throughput" else truncate(problem, cand.allocation)
+    gca_alloc = gca_full if objective == "throughput" else truncate(problem, gca_full)
     key = {(tuple(ch.servers), tuple(ch.blocks)): k for k, ch in enumerate(chain_list)}
     start = {}
     for ch, cap in zip(gca_alloc.chains, gca_alloc.capacities):
@@ -446,14 +458,14 @@ def solve_greedy_ilp(
     wall = time.perf_counter() - t0
     info = res.summary()
     if res.status == "solver_refused":
-        label = (f"placement from GBP-CR at c = {cand.cache_reservation} (heuristic); {solver} could not take the "
+        label = (f"placement from GBP-CR at c = {c_used}{how_c} (heuristic); {solver} could not take the "
                  f"§2.2 ILP over {len(chain_list)} chains ({res.message}); allocation = GCA's (not optimal)")
     else:
-        label = (f"placement from GBP-CR at c = {cand.cache_reservation} (heuristic); allocation optimal over "
+        label = (f"placement from GBP-CR at c = {c_used}{how_c} (heuristic); allocation optimal over "
                  f"{len(chain_list)} chains ({used_chains}), variant {variant}")
     info.update({"proved_optimal": res.proved_optimal, "formulation": "cache-allocation (SPEC §2.2)",
                  "exact": False, "time_s": wall, "label": label})
-    params = {"cache_reservation": cand.cache_reservation, "tuned": cache_reservation in (None, "auto"),
+    params = {"cache_reservation": c_used, "tuned": cache_reservation in (None, "auto"),
               "chains": used_chains, "variant": variant, "objective": objective, "solver": solver}
     return Solution.create(problem, "greedy-ilp", placement, alloc, parameters=params, wall_time_s=wall, seed=seed,
                            solver=info)
