@@ -113,7 +113,8 @@ def robust_design(problem: Problem, level: int = 1) -> Solution:
             found = False
             for alloc in (gca(problem, pl), disjoint_chains(problem, pl, groups[:K])):
                 worst, who = worst_single_failure(problem, alloc)
-                if K == len(groups) and (fallback is None or worst > fallback[0]):
+                # the fallback (no design survives every failure) must still reach λ/ρ̄ with no failure
+                if K == len(groups) and alloc.service_rate >= need * (1 - 1e-12) and (fallback is None or worst > fallback[0]):
                     fallback = (worst, c, K, pl, alloc, who)
                 if worst >= need * (1 - 1e-12) and lam < worst:
                     score = jffc_bounds(lam, alloc.rates, alloc.capacity_array).lower_s
@@ -123,7 +124,15 @@ def robust_design(problem: Problem, level: int = 1) -> Solution:
             if found:
                 break
     if best is None and fallback is None:
-        raise InfeasibleInstance("no cache reservation c forms even one chain on this cluster")
+        from chaincomp.core.exact import rate_beyond_any_design
+
+        proof = rate_beyond_any_design(problem)
+        if proof is not None:
+            raise InfeasibleInstance(proof)
+        raise NoDesignFound(
+            f"no design found: the N−1 construction (GBP-CR's groups with GCA's or disjoint chains, every c) reaches "
+            f"λ/ρ̄ = {need:.4g} job/s at no c even without a failure — not a proof of infeasibility; "
+            "`chaincomp solve --method milp` may find a (not N−1 robust) design")
     robust = best is not None
     if robust:
         _, c, K, pl, alloc, worst, who = best

@@ -78,3 +78,20 @@ def test_cli_solve_robust(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "chaincomp.cli", "solve", "--example", "bloom-j20", "--robust", "2"],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "supports only 1" in bad.stderr
+
+
+def test_robust_beyond_the_construction_is_no_design_not_a_failed_verification():
+    """bloom-j20 at λ = 3 (λ/ρ̄ 4.29 job/s, the closed-form bound allows 6.97): the construction reaches
+    it at no c → NoDesignFound (exit 3, not a proof); at λ = 5 (7.14 > 6.97) → proved infeasible. Before,
+    both emitted the largest-worst-case design, which missed λ/ρ̄ and failed verification (exit 1)."""
+    from chaincomp.errors import InfeasibleInstance, NoDesignFound
+    from chaincomp.instances.examples import load_example
+
+    base = load_example("bloom-j20")
+    with pytest.raises(NoDesignFound, match="not a proof"):
+        robust_design(base.with_workload(arrival_rate=3.0), 1)
+    with pytest.raises(InfeasibleInstance, match="proved infeasible"):
+        robust_design(base.with_workload(arrival_rate=5.0), 1)
+    # every fallback design that is emitted reaches λ/ρ̄ without a failure
+    sol = robust_design(worked_example_problem(arrival_rate=1.2), 1)
+    assert not verify_solution(sol)
