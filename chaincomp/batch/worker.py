@@ -6,7 +6,8 @@ and the last traceback lines) or ``"invalid"`` (the method returned a solution t
 verifier :func:`chaincomp.core.verify.verify_solution` rejects; the violations are listed).
 
 Record fields: ``task_id``, ``instance`` (label), ``instance_sha256``, ``instance_name``, ``method``,
-``params``, ``seed``, ``config``, ``status``, ``error`` (null or {type, message, traceback}),
+``params``, ``seed``, ``config``, ``status``, ``error`` (null or {type, message, exit_code, bound, traceback};
+exit_code for the toolkit's own errors, bound for NoDesignFound, traceback for the others),
 ``violations``, ``wall_time_s`` (whole task in the worker: load + solve + verify + serialize),
 ``method_time_s`` (the method call only), ``method_cpu_time_s`` (CPU time of the method call in
 the worker process: far below ``method_time_s`` means the machine was oversubscribed), ``worker`` (host:pid or Dask worker address),
@@ -214,6 +215,10 @@ def error_info(exc: BaseException, with_traceback: bool = True) -> dict[str, Any
     from chaincomp.errors import ChaincompError
 
     info: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc) or repr(exc)}
+    if isinstance(exc, ChaincompError):  # the CLI's exit code; NoDesignFound: the bound reached (or null)
+        info["exit_code"] = exc.exit_code
+        if hasattr(exc, "bound"):
+            info["bound"] = exc.bound
     if with_traceback and not isinstance(exc, ChaincompError):
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
         info["traceback"] = "".join(tb[-6:])[-4000:]

@@ -216,6 +216,7 @@ def test_failures_are_recorded_and_the_rest_succeeds(study, tmp_path):
 
     status, typ, msg = err(("broken.json", "greedy"))
     assert (status, typ) == ("failed", "InvalidInstance") and "broken.json" in msg and "not valid JSON" in msg
+    assert recs[("broken.json", "greedy")]["error"]["exit_code"] == 2  # what `chaincomp solve` would exit with
     status, typ, msg = err(("incomplete.json", "greedy"))
     assert (status, typ) == ("failed", "InvalidInstance") and "incomplete.json" in msg
     assert err((name, "test-raise")) == ("failed", "RuntimeError", "deliberate failure from test-raise")
@@ -334,3 +335,15 @@ def test_sigterm_stops_cleanly(study, tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert json.loads(res.stdout)["skipped"] == n
     assert len(out.read_text().splitlines()) == total
+
+
+def test_error_records_carry_the_exit_code_and_the_bound():
+    """A no-design outcome in a batch keeps what the CLI says: exit code 3 and the bound reached."""
+    from chaincomp.batch.worker import error_info
+    from chaincomp.errors import InvalidInstance, NoDesignFound
+
+    assert error_info(NoDesignFound("no design found", 72)) == {
+        "type": "NoDesignFound", "message": "no design found", "exit_code": 3, "bound": 72}
+    assert error_info(InvalidInstance("bad field")) == {"type": "InvalidInstance", "message": "bad field", "exit_code": 2}
+    other = error_info(RuntimeError("boom"))
+    assert "exit_code" not in other and "traceback" in other
