@@ -158,8 +158,9 @@ def solve(
 
 def outcome_json(exc: NoDesignFound | InfeasibleInstance, method: str) -> dict:
     """``solve --json`` when there is no design (docs/milp.md, "Outcomes and exit codes"):
-    ``outcome`` is ``no_design_found`` (exit 3, not a proof; ``bound`` = the valid lower bound reached,
-    job servers, or null) or ``infeasible`` (exit 2, the message gives the reason)."""
+    ``outcome`` is ``no_design_found`` (exit 3, not a proof; ``bound`` = the valid bound reached — on job
+    servers a lower bound, for the throughput objective an upper bound on ν — or null) or
+    ``infeasible`` (exit 2, the message gives the reason)."""
     data = {"outcome": "no_design_found" if isinstance(exc, NoDesignFound) else "infeasible",
             "exit_code": exc.exit_code, "method": method, "message": str(exc)}
     if isinstance(exc, NoDesignFound):
