@@ -432,16 +432,17 @@ def rate_upper_bound(inst: ExactInstance, num_servers: int) -> tuple[Fraction, i
     return Fraction(n_max) / t_min, n_max, t_min
 
 
-def rate_beyond_any_design(problem: "Problem") -> str | None:
-    """"proved infeasible: …" when λ/ρ̄ exceeds :func:`rate_upper_bound` (exact arithmetic), else None."""
+def rate_beyond_any_design(problem: "Problem") -> tuple[str | None, float]:
+    """(proof, ν_max): ``proof`` = "proved infeasible: …" when λ/ρ̄ exceeds :func:`rate_upper_bound`
+    (exact arithmetic), else None; ν_max = that bound, for messages."""
     inst = ExactInstance.of(problem)
     nu_max, n_max, t_min = rate_upper_bound(inst, problem.num_servers)
     if inst.meets(nu_max):
-        return None
+        return None, float(nu_max)
     return (f"proved infeasible: λ/ρ̄ = {problem.required_rate:.4g} job/s (λ = {problem.arrival_rate:.4g}, "
             f"ρ̄ = {problem.target_load:.4g}) exceeds what any design can serve: memory holds at most {n_max} job "
             f"servers (Σ_j slots at one block / L) and each serves at most 1/T_min = {float(1 / t_min):.4g} job/s, "
-            f"so ν ≤ {float(nu_max):.4g} job/s")
+            f"so ν ≤ {float(nu_max):.4g} job/s"), float(nu_max)
 
 
 def closed_form_bound(inst: ExactInstance) -> int:

@@ -27,6 +27,7 @@ import numpy as np
 
 from chaincomp.analysis.bounds import jffc_bounds
 from chaincomp.core.allocation import Allocation, Chain
+from chaincomp.core.exact import rate_beyond_any_design
 from chaincomp.core.placement import Placement
 from chaincomp.core.solution import Solution
 from chaincomp.errors import InfeasibleInstance, NoDesignFound, UsageError
@@ -124,9 +125,7 @@ def robust_design(problem: Problem, level: int = 1) -> Solution:
             if found:
                 break
     if best is None and fallback is None:
-        from chaincomp.core.exact import rate_beyond_any_design
-
-        proof = rate_beyond_any_design(problem)
+        proof = rate_beyond_any_design(problem)[0]
         if proof is not None:
             raise InfeasibleInstance(proof)
         raise NoDesignFound(

@@ -62,10 +62,10 @@ def _marker_dirs() -> list[Path]:
         out.append(Path(os.environ["NUMBA_CACHE_DIR"]))
     out.append(Path(__file__).resolve().parent / "__pycache__")
     try:
-        out.append(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chaincomp")
+        user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     except (KeyError, RuntimeError):  # no home directory (e.g. a bare container user): the others only
-        pass
-    return out
+        return out
+    return out + [user / "chaincomp"]
 
 
 def _marker_name(group: str) -> str:

@@ -30,7 +30,7 @@ import numpy as np
 
 from chaincomp.analysis.bounds import jffc_bounds
 from chaincomp.core.allocation import Allocation
-from chaincomp.core.exact import ExactInstance, closed_form_bound, rate_beyond_any_design, rate_upper_bound
+from chaincomp.core.exact import ExactInstance, closed_form_bound, rate_beyond_any_design
 from chaincomp.errors import ChaincompError, InfeasibleInstance, NoDesignFound, UsageError
 from chaincomp.heuristics.gbp_cr import (
     GreedyPlacement,
@@ -240,16 +240,14 @@ def _no_c_works(problem: Problem, candidates: list[Candidate], c_max: int) -> Ch
     need = (f"λ/ρ̄ = {problem.required_rate:.4g} job/s (λ = {problem.arrival_rate:.4g}, "
             f"ρ̄ = {problem.target_load:.4g})")
     reached = f"the largest service rate GBP-CR + GCA reach over c = 1..{c_max} is ν = {best_rate:.4g} job/s (at c = {best_c})"
-    proof = rate_beyond_any_design(problem)
+    proof, nu_max = rate_beyond_any_design(problem)
     if proof is not None:
         return InfeasibleInstance(f"{proof}; {reached}")
-    inst = ExactInstance.of(problem)
-    nu_max = rate_upper_bound(inst, problem.num_servers)[0]
     return NoDesignFound(
         f"no design found: GBP-CR + GCA reach {need} at no c — {reached}. This is the heuristic's limit, not a "
-        f"proof of infeasibility (the closed-form bound allows ν ≤ {float(nu_max):.4g} job/s): `--method milp` "
+        f"proof of infeasibility (the closed-form bound allows ν ≤ {nu_max:.4g} job/s): `--method milp` "
         "searches further and may find a design or prove there is none",
-        closed_form_bound(inst))
+        closed_form_bound(ExactInstance.of(problem)))
 
 
 def best_fixed(problem: Problem, c: int) -> Candidate:

@@ -154,6 +154,6 @@ def test_rate_upper_bound_is_valid_against_brute_force():
         nu_max = rate_upper_bound(ExactInstance.of(p), J)[0]
         assert truth <= float(nu_max) * (1 + 1e-12), (seed, truth, nu_max)
         # just above the bound: proved; at the true max ν (a design exists): never claimed
-        assert rate_beyond_any_design(p.with_workload(arrival_rate=1.01 * float(nu_max) * p.target_load + 1e-9))
+        assert rate_beyond_any_design(p.with_workload(arrival_rate=1.01 * float(nu_max) * p.target_load + 1e-9))[0]
         if truth > 0:
-            assert rate_beyond_any_design(p.with_workload(arrival_rate=truth * p.target_load)) is None
+            assert rate_beyond_any_design(p.with_workload(arrival_rate=truth * p.target_load))[0] is None
