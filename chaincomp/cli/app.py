@@ -114,6 +114,20 @@ def hoist_global_flags(args: list[str]) -> list[str]:
     return head + rest
 
 
+def _hint_instance_option(exc) -> None:
+    """A bare file given to a verb that reads instances with ``--instance``: say so in the message.
+
+    ``chaincomp solve design.json`` is what many users type first; click only says "unexpected extra
+    argument", which does not name the option that takes the file.
+    """
+    ctx = getattr(exc, "ctx", None)
+    message = getattr(exc, "message", "")
+    if ctx is None or not message.startswith("Got unexpected extra argument"):
+        return
+    if any("--instance" in getattr(param, "opts", ()) for param in ctx.command.params):
+        exc.message = f"{message}. An instance file is given as --instance FILE (-i FILE)."
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the app; map every way it can end to an exit code and at most one paragraph.
 
@@ -139,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     except Abort:
         _interrupted()
     except ClickException as exc:  # option/argument errors: typer's own formatting, exit 2
+        _hint_instance_option(exc)
         try:
             from typer import rich_utils
 

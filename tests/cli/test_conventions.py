@@ -177,3 +177,22 @@ def test_global_flags_after_the_verb(tmp_path):
     loud = subprocess.run(base + ["--json", "--verbose"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert loud.returncode == 0 and "debug: instance worked-example" in loud.stderr
     json.loads(loud.stdout)
+
+
+def test_a_bare_instance_file_names_the_instance_option(capsys):
+    from chaincomp.cli.app import main
+
+    with pytest.raises(SystemExit) as ended:
+        main(["solve", "my-instance.json"])
+    assert ended.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "unexpected extra argument" in err and "--instance FILE" in err
+
+
+def test_verify_extra_argument_gets_no_instance_hint(capsys):
+    from chaincomp.cli.app import main
+
+    with pytest.raises(SystemExit) as ended:
+        main(["verify", "a.json", "b.json"])
+    assert ended.value.code == 2
+    assert "--instance" not in capsys.readouterr().err
