@@ -117,8 +117,9 @@ def hoist_global_flags(args: list[str]) -> list[str]:
 def _hint_instance_option(exc) -> None:
     """A bare file given to a verb that reads instances with ``--instance``: say so in the message.
 
-    ``chaincomp solve design.json`` is what many users type first; click only says "unexpected extra
-    argument", which does not name the option that takes the file.
+    ``chaincomp solve instance.json`` is what many users type first; click only says "unexpected extra
+    argument", which does not name the option that takes the file. (``simulate`` also has
+    ``--instance``; its positional argument is a design, so only a second file gets the hint.)
     """
     ctx = getattr(exc, "ctx", None)
     message = getattr(exc, "message", "")

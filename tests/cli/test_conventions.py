@@ -15,7 +15,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from chaincomp.cli.app import app
+from chaincomp.cli.app import app, main
 from chaincomp.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,8 +180,6 @@ def test_global_flags_after_the_verb(tmp_path):
 
 
 def test_a_bare_instance_file_names_the_instance_option(capsys):
-    from chaincomp.cli.app import main
-
     with pytest.raises(SystemExit) as ended:
         main(["solve", "my-instance.json"])
     assert ended.value.code == 2
@@ -190,8 +188,6 @@ def test_a_bare_instance_file_names_the_instance_option(capsys):
 
 
 def test_verify_extra_argument_gets_no_instance_hint(capsys):
-    from chaincomp.cli.app import main
-
     with pytest.raises(SystemExit) as ended:
         main(["verify", "a.json", "b.json"])
     assert ended.value.code == 2
