@@ -167,10 +167,12 @@ def solver_line(solution: Solution) -> str | None:
     if not s:
         return None
     proved = s.get("proved_optimal")
-    verdict = "[green]proved optimal[/]" if proved else "[yellow]not proved optimal[/]"
+    scope = " for this placement" if s.get("bound_scope") == "placement" else ""
+    verdict = f"[green]proved optimal{scope}[/]" if proved else f"[yellow]not proved optimal{scope}[/]"
+    bound = "bound (this placement only)" if scope else "bound"
     return (
         f"solver {escape(s.get('name'))} {escape(s.get('version', ''))}: status {escape(s.get('status'))}, objective {_fmt(s.get('objective'))}, "
-        f"bound {_fmt(s.get('bound'))}, gap {_fmt(s.get('gap'))}, {_fmt(s.get('time_s'), 3)} s — {verdict}"
+        f"{bound} {_fmt(s.get('bound'))}, gap {_fmt(s.get('gap'))}, {_fmt(s.get('time_s'), 3)} s — {verdict}"
     )
 
 

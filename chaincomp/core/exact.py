@@ -393,7 +393,13 @@ def finalize(solution: "Solution") -> "Solution":
     if solution.solver is not None and solution.method == "milp" and objective == "job-servers":
         _settle_milp_status(solution, note)
     elif solution.solver is not None and note:
-        # e.g. greedy-ilp: the solver's optimum was over floats; the repaired design is not that optimum
+        # e.g. greedy-ilp: the solver's optimum was over floats; the repaired design is not that optimum,
+        # so the solver's objective and gap describe the emitted (repaired) design, never the float one
+        from chaincomp.solvers.base import relative_gap
+
+        value = solution.allocation.total_capacity
+        solution.solver["objective"] = value
+        solution.solver["gap"] = relative_gap(value, solution.solver.get("bound"))
         solution.solver["proved_optimal"] = False
         if solution.solver.get("status") == "optimal":
             solution.solver["status"] = "stopped"

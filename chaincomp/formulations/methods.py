@@ -463,8 +463,11 @@ def solve_greedy_ilp(
     else:
         label = (f"placement from GBP-CR at c = {c_used}{how_c} (heuristic); allocation optimal over "
                  f"{len(chain_list)} chains ({used_chains}), variant {variant}")
+    # the ILP's bound and optimality hold for the GBP-CR placement only: another placement may need
+    # fewer job servers, so they are not a bound or a proof for the whole problem (SPEC §2.2 vs §2.1)
     info.update({"proved_optimal": res.proved_optimal, "formulation": "cache-allocation (SPEC §2.2)",
-                 "exact": False, "time_s": wall, "label": label})
+                 "exact": False, "bound_scope": "placement", "time_s": wall,
+                 "label": label + "; bound and optimality are for this placement only, not the whole problem"})
     params = {"cache_reservation": c_used, "tuned": cache_reservation in (None, "auto"),
               "chains": used_chains, "variant": variant, "objective": objective, "solver": solver}
     return Solution.create(problem, "greedy-ilp", placement, alloc, parameters=params, wall_time_s=wall, seed=seed,

@@ -127,6 +127,30 @@ def test_milp_status_after_repair_is_never_optimal_above_its_bound():
     assert sol.solver["objective"] == 5 and sol.solver["gap"] == pytest.approx(0.8)
 
 
+def test_greedy_ilp_after_repair_reports_the_emitted_design():
+    """A float ILP that called 1 job server optimal (the near-tie defect): after the exact repair the
+    solver dict describes the emitted design — objective 5 = its job servers, gap (5 − 1)/5, not proved."""
+    p = worked_example_problem(arrival_rate=1.0)
+    pl, al = _design(p, caps=(1,))
+    sol = Solution.create(p, "greedy-ilp", pl, al, parameters={"objective": "job-servers"},
+                          solver={"status": "optimal", "proved_optimal": True, "bound": 1, "objective": 1,
+                                  "gap": 0.0, "bound_scope": "placement", "label": "x"})
+    sol = finalize(sol)
+    assert sol.metrics["job_servers"] == 5 == sol.solver["objective"]
+    assert sol.solver["status"] == "stopped" and sol.solver["proved_optimal"] is False
+    assert sol.solver["gap"] == pytest.approx(0.8)
+
+
+def test_greedy_ilp_bound_is_labelled_for_its_placement_only(worked_example):
+    from chaincomp.cli.render import solver_line
+
+    sol = methods.run("greedy-ilp", worked_example)
+    assert sol.solver["bound_scope"] == "placement" and "this placement only" in sol.solver["label"]
+    line = solver_line(sol)
+    assert "bound (this placement only)" in line and "optimal for this placement" in line
+    assert "bound (this" not in solver_line(methods.run("milp", worked_example, time_limit_s=20))
+
+
 def test_every_registered_method_is_checked(worked_example):
     for name in ("greedy", "random", "greedy-ilp", "milp", "bprr", "petals"):
         sol = methods.run(name, worked_example)
