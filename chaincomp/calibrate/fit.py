@@ -80,7 +80,11 @@ def least_squares(X: np.ndarray, y: np.ndarray, names: tuple[str, ...], what: st
     sse = float(resid @ resid)
     sst = float(((y - y.mean()) ** 2).sum())
     sigma2 = float((w * resid * resid).sum()) / (n - p)
-    cov = sigma2 * np.linalg.inv(X.T @ (X * w[:, None]))
+    try:
+        cov = sigma2 * np.linalg.inv(X.T @ (X * w[:, None]))
+    except np.linalg.LinAlgError:
+        raise InvalidInstance(f"{what}: the weighted rows do not determine {', '.join(names)} (singular normal "
+                              "equations: timings spanning too many orders of magnitude?)") from None
     se = np.sqrt(np.maximum(np.diag(cov), 0.0))
     r2 = 1.0 - sse / sst if sst > 0 else (1.0 if sse == 0 else float("nan"))
     q = {f"p{int(round(100 * a))}": float(np.quantile(resid, a)) for a in QUANTILES}

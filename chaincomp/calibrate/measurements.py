@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from chaincomp.errors import InvalidInstance
+from chaincomp.io import limits
 
 NUMERIC = ("blocks", "input_tokens", "output_tokens", "compute_s", "comm_s")
 REQUIRED = ("blocks", "input_tokens", "output_tokens", "compute_s")
@@ -42,7 +43,7 @@ class Measurements:
         return len(self.lines)
 
 
-def _number(path, line, col, text, *, integer=False, minimum=0.0, strict=False) -> float:
+def _number(path, line, col, text, *, integer=False, minimum=0.0, strict=False, maximum=math.inf) -> float:
     t = (text or "").strip()
     try:
         v = float(t)
@@ -55,19 +56,19 @@ def _number(path, line, col, text, *, integer=False, minimum=0.0, strict=False) 
     if (v <= minimum) if strict else (v < minimum):
         op = ">" if strict else "≥"
         raise InvalidInstance(f"{path}: line {line}, column {col}: expected a number {op} {minimum:g}, got {t!r}")
+    if v > maximum:
+        raise InvalidInstance(f"{path}: line {line}, column {col}: {t} exceeds the limit of {maximum:g} (docs/reliability.md, Limits)")
     return v
 
 
 def read_measurements(path: str | Path) -> Measurements:
     """Parse and check the CSV; every problem raises :class:`InvalidInstance` naming line and column."""
     path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
+    from chaincomp.io.files import open_text
+
+    try:  # a regular UTF-8 file within the size cap (a FIFO or a directory is refused by name)
+        with open_text(path, "measurements CSV file", limits.MAX_TRACE_BYTES, newline="") as fh:
             rows = list(csv.reader(fh))
-    except FileNotFoundError:
-        raise InvalidInstance(f"{path}: no such measurements file") from None
-    except IsADirectoryError:
-        raise InvalidInstance(f"{path}: is a directory, expected a CSV file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InvalidInstance(f"{path}: not a readable CSV file ({exc})") from None
     expected = "server,gpu,blocks,input_tokens,output_tokens,compute_s,comm_s (server or gpu required; comm_s optional)"
@@ -86,7 +87,10 @@ def read_measurements(path: str | Path) -> Measurements:
     server, gpu, lines = [], [], []
     numeric = [c for c in NUMERIC if c in col]
     nums: dict[str, list[float]] = {c: [] for c in numeric}
-    rules = {"blocks": dict(integer=True, minimum=1), "output_tokens": dict(minimum=1)}
+    time_cap = dict(maximum=limits.MAX_TIME_S)
+    rules = {"blocks": dict(integer=True, minimum=1, maximum=limits.MAX_BLOCKS),
+             "input_tokens": dict(maximum=limits.MAX_TOKENS), "output_tokens": dict(minimum=1, maximum=limits.MAX_TOKENS),
+             "compute_s": time_cap, "comm_s": time_cap}
     for i, row in enumerate(rows[1:], start=2):
         if not row or not any(x.strip() for x in row):
             continue

@@ -74,10 +74,12 @@ for _name in COMMAND_MODULES:
 
 
 def fail(exc: ChaincompError) -> None:
-    """Print a library error as one paragraph and exit with its code."""
+    """Print a library error and exit with its code. A message listing several faults keeps its line
+    breaks; every other control character is escaped (:func:`chaincomp.io.text.escape`)."""
     from chaincomp.io.text import escape
 
-    err_console.print(f"[bold red]error:[/] {escape(exc)}", highlight=False, soft_wrap=True)
+    text = "\n".join(escape(line) for line in str(exc).split("\n"))
+    err_console.print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
     raise SystemExit(exc.exit_code)
 
 

@@ -33,10 +33,15 @@ def calibrate(
     """
     from chaincomp.calibrate import calibrate as run
 
+    from chaincomp.io import limits
+
+    for value, name in ((input_tokens, "--input-tokens"), (output_tokens, "--output-tokens")):
+        limits.positive_option(value, name, limits.MAX_TOKENS)
     cal = run(measurements, cluster=cluster, workload=workload, input_tokens=input_tokens, output_tokens=output_tokens, weighting=weighting)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(cal.cluster, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+        from chaincomp.io.output import atomic_write
+
+        atomic_write(out, json.dumps(cal.cluster, indent=2, ensure_ascii=False, allow_nan=False) + "\n", "calibrated cluster file")
     if as_json:
         typer.echo(json.dumps(cal.report(), indent=2, allow_nan=False))
         return

@@ -38,10 +38,13 @@ def events(
       chaincomp events diurnal,churn design.json --horizon 86400 --noise 0.1 --seed 1 -o day.json
       chaincomp events region design.json --region region-2 --at 600 --downtime 1800
     """
-    from chaincomp.core.solution import Solution
+    from chaincomp.elastic.events import load_elastic_design
     from chaincomp.elastic import generators as g
 
-    problem = Solution.load(solution_file).problem
+    from chaincomp.io import limits
+
+    limits.check_seed(seed, "--seed")
+    problem = load_elastic_design(solution_file).problem
     parts = []
     for kind in [k.strip() for k in kinds.split(",") if k.strip()]:
         if kind == "churn":

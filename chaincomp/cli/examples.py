@@ -29,8 +29,9 @@ def examples(
     if show:
         text = example_path(show).read_text(encoding="utf-8")
         if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text, encoding="utf-8")
+            from chaincomp.io.output import atomic_write
+
+            atomic_write(out, text, "instance file")
             opt.note(f"wrote {out}")
         else:
             typer.echo(text, nl=False)

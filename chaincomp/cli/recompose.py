@@ -52,12 +52,11 @@ def recompose(
       chaincomp recompose design.json events.json
       chaincomp recompose design.json events.json --delta 0 --json > steps.json
     """
-    from chaincomp.core.solution import Solution
-    from chaincomp.elastic.events import load_events
+    from chaincomp.elastic.events import load_elastic_design, load_events
     from chaincomp.elastic.recompose import recompose_timeline
 
     opts = options(delta, max_moved, hysteresis, objective, load_bandwidth)
-    solution = Solution.load(solution_file)
+    solution = load_elastic_design(solution_file)
     timeline = load_events(events_file, solution.problem)
     steps = recompose_timeline(solution, timeline, opts)
     data = {"design": str(solution_file), "events": str(events_file), "options": opts.to_dict(),

@@ -32,8 +32,9 @@ def schema(
         return
     text = json.dumps(schemas.get(kind), indent=2, ensure_ascii=False)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n", encoding="utf-8")
+        from chaincomp.io.output import atomic_write
+
+        atomic_write(out, text + "\n", "schema file")
         opt.note(f"wrote {out}")
     else:
         typer.echo(text)

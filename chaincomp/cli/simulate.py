@@ -60,8 +60,7 @@ def simulate(
       chaincomp simulate --example bloom-j20 --method greedy --jobs 1000000
       chaincomp simulate design.json --arrivals trace --trace azure_llm_inference_2023_code.csv --jobs 1000 --service length
     """
-    from chaincomp.core.solution import Solution
-    from chaincomp.core.verify import assert_valid
+    from chaincomp.core.verify import assert_valid, load_design
     from chaincomp.sim import arrivals as arr
     from chaincomp.sim.policies import implied_method, native_policy, resolve_policy
     from chaincomp.sim.runner import simulate as run_sim
@@ -92,7 +91,7 @@ def simulate(
     if solution_file is None and not instance_given:
         raise UsageError("nothing to simulate: give a SOLUTION JSON, or an instance with --method NAME to solve first")
     if solution_file is not None:
-        solution = Solution.load(solution_file)
+        solution = load_design(solution_file)  # verified; a design below λ/ρ̄ (a baseline's) is simulated as it is
         if target_load is not None:
             raise UsageError("--target-load only applies when solving first; the design in SOLUTION is fixed")
     else:
@@ -102,8 +101,8 @@ def simulate(
             if method is not None:
                 opt.log.info(f"solving with --method {method} (implied by --policy)")
         solution = methods.run(method or "greedy", problem, seed=seed)
-    if solution.allocation.chains:
-        assert_valid(solution, allow_rate_miss=True)  # a design below λ/ρ̄ (a baseline's) is simulated as it is
+        if solution.allocation.chains:
+            assert_valid(solution, allow_rate_miss=True)  # a design below λ/ρ̄ (a baseline's) is simulated as it is
     problem = solution.problem
     limits.check_problem(problem, str(solution_file) if solution_file else problem.name)
 

@@ -18,13 +18,10 @@ def _f(x, d=4):
 
 def run_timeline(solution_file: Path, events_file: Path, policies, on_fail, thrash_window, petals_period,
                  load_bandwidth, seed, as_json, out) -> None:
-    from chaincomp.core.solution import Solution
-    from chaincomp.core.verify import assert_valid
-    from chaincomp.elastic.events import load_events
+    from chaincomp.elastic.events import load_elastic_design, load_events
     from chaincomp.elastic.timeline_sim import POLICY_NAMES, simulate_timeline
 
-    solution = Solution.load(solution_file)
-    assert_valid(solution, allow_rate_miss=True)  # a design below λ/ρ̄ is replayed as it is (it queues)
+    solution = load_elastic_design(solution_file)  # a design below λ/ρ̄ is replayed as it is (it queues)
     timeline = load_events(events_file, solution.problem)
     names = [p.strip() for item in (policies or list(POLICY_NAMES)) for p in item.split(",") if p.strip()]
     data = simulate_timeline(solution, timeline, names, seed=seed, on_fail=on_fail, thrash_window_s=thrash_window,

@@ -37,11 +37,11 @@ def whatif(
       chaincomp whatif design.json
       chaincomp whatif design.json --fail s16 --repair --json
     """
-    from chaincomp.core.solution import Solution
+    from chaincomp.elastic.events import load_elastic_design
     from chaincomp.elastic.whatif import whatif as run
 
     opts = options(delta, max_moved, hysteresis, objective, load_bandwidth)
-    solution = Solution.load(solution_file)
+    solution = load_elastic_design(solution_file)
     data = run(solution, fail, repair, opts)
     common.emit_json(json.dumps(data, indent=2, allow_nan=False, default=float), as_json, out)
     if as_json:

@@ -193,6 +193,26 @@ def assert_valid(solution: "Solution", allow_rate_miss: bool = False) -> None:
         raise VerificationError("solution failed verification:\n  - " + "\n  - ".join(errors))
 
 
+def load_design(path, allow_rate_miss: bool = True) -> "Solution":
+    """A design read from ``path`` (a Solution JSON) that passes every rule above — the input of
+    ``simulate``, ``recompose``, ``whatif`` and ``events``. A design that fails is bad input:
+    :class:`~chaincomp.errors.InvalidInstance` (exit code 2) naming the file and each violation, never
+    a crash (an empty chain, a range beyond L) or minutes of work (a capacity beyond memory) later.
+    ``allow_rate_miss``: accept ν < λ/ρ̄ (R8) — a baseline's design queues, it is not malformed."""
+    from chaincomp.core.solution import Solution
+    from chaincomp.errors import InvalidInstance
+
+    solution = Solution.load(path)
+    errors = verify_solution(solution)
+    if allow_rate_miss:
+        errors = [e for e in errors if not e.startswith("rate:")]
+    if errors:
+        shown = errors[:20] + ([f"… and {len(errors) - 20} more"] if len(errors) > 20 else [])
+        raise InvalidInstance(f"{path}: the design fails verification (`chaincomp verify {path}` lists the rules):\n  - "
+                              + "\n  - ".join(shown))
+    return solution
+
+
 def _is_int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 

@@ -30,13 +30,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from chaincomp.errors import InvalidInstance
+from chaincomp.io import limits as _lim
+from chaincomp.io.text import check_identifier
 from chaincomp.problem import Problem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chaincomp.core.solution import Solution
 
 EVENT_KINDS = ("join", "leave", "fail", "rate")
 
@@ -48,21 +53,29 @@ class _Strict(BaseModel):
 class JoinServer(_Strict):
     """Full record of a joining server (the Solution JSON's server fields plus two optional ones)."""
 
-    id: str = Field(min_length=1, description="New server id (not in the cluster when it joins).")
-    memory_gb: float = Field(gt=0, description="GPU memory M_j (GB).")
-    tau_comm_s: float = Field(ge=0, description="τ^c_j, mean per-job communication time (s).")
-    tau_comp_s: float = Field(gt=0, description="τ^p_j, mean per-job computation time per block (s).")
-    region: Optional[str] = Field(None, description="Region label (for correlated-failure what-ifs).")
-    load_bandwidth_gb_s: Optional[float] = Field(None, gt=0, description="Block load bandwidth (GB/s); default: the instance's or 1 GB/s.")
+    id: str = Field(min_length=1, max_length=_lim.MAX_ID_LENGTH, description="New server id (not in the cluster when it joins; no control characters).")
+    memory_gb: float = Field(gt=0, le=_lim.MAX_MEMORY_GB, description="GPU memory M_j (GB).")
+    tau_comm_s: float = Field(ge=0, le=_lim.MAX_TIME_S, description="τ^c_j, mean per-job communication time (s).")
+    tau_comp_s: float = Field(gt=0, le=_lim.MAX_TIME_S, description="τ^p_j, mean per-job computation time per block (s).")
+    region: Optional[str] = Field(None, min_length=1, max_length=_lim.MAX_ID_LENGTH, description="Region label (for correlated-failure what-ifs).")
+    load_bandwidth_gb_s: Optional[float] = Field(None, ge=_lim.MIN_LOAD_BANDWIDTH_GB_S, le=_lim.MAX_LOAD_BANDWIDTH_GB_S, description="Block load bandwidth (GB/s); default: the instance's or 1 GB/s.")
+
+    _id_ok = field_validator("id")(check_identifier)
+
+
+#: a server id, or (a JSON object) a join record — chosen by the JSON type, so an error names only
+#: the branch that applies (``events[3].server.memory_gb``); tags ``union:…`` are dropped from messages
+ServerRef = Annotated[Union[Annotated[str, Tag("union:id")], Annotated[JoinServer, Tag("union:record")]],
+                      Discriminator(lambda v: "union:record" if isinstance(v, (dict, JoinServer)) else "union:id")]
 
 
 class EventSpec(_Strict):
     """One event of the timeline."""
 
-    time_s: float = Field(ge=0, description="When the event happens (s from the timeline start).")
+    time_s: float = Field(ge=0, le=_lim.MAX_HORIZON_S, description="When the event happens (s from the timeline start).")
     kind: Literal["join", "leave", "fail", "rate"] = Field(description="join | leave (announced) | fail (unannounced) | rate (λ changes).")
-    server: Optional[Union[str, JoinServer]] = Field(None, description="Server id (leave, fail) or a full server record (join).")
-    arrival_rate: Optional[float] = Field(None, gt=0, description="New λ in requests/s (rate events only).")
+    server: Optional[ServerRef] = Field(None, description="Server id (leave, fail) or a full server record (join).")
+    arrival_rate: Optional[float] = Field(None, ge=_lim.MIN_ARRIVAL_RATE, le=_lim.MAX_ARRIVAL_RATE, description="New λ in requests/s (rate events only).")
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> "EventSpec":
@@ -83,8 +96,8 @@ class EventSpec(_Strict):
 class EventsFile(_Strict):
     """An event timeline for ``chaincomp recompose`` and ``chaincomp simulate --events``."""
 
-    events: list[EventSpec] = Field(description="Events in non-decreasing time order.")
-    horizon_s: Optional[float] = Field(None, gt=0, description="End of the timeline (s); default: last event + mean gap.")
+    events: list[EventSpec] = Field(max_length=_lim.MAX_EVENTS, description="Events in non-decreasing time order.")
+    horizon_s: Optional[float] = Field(None, gt=0, le=_lim.MAX_HORIZON_S, description="End of the timeline (s); default: last event + mean gap.")
     description: Optional[str] = None
 
 
@@ -194,6 +207,49 @@ def server_meta(problem: Problem, server_id: str) -> dict[str, Any]:
         if isinstance(rec, dict) and rec.get("id") == server_id:
             return rec
     return {}
+
+
+def check_elastic_meta(problem: Problem, label: str) -> Problem:
+    """The design's elastic metadata, checked before use: ``meta.servers[].region`` a non-empty string,
+    ``meta.servers[].load_bandwidth_gb_s`` and ``meta.elastic.load_bandwidth_gb_s`` numbers (GB/s)
+    in the documented range (``label``: the file, for the message). Anything else is :class:`InvalidInstance`, exit 2."""
+    import math
+
+    meta = problem.meta or {}
+
+    def bandwidth(value, field: str) -> None:
+        if value is None:
+            return
+        lo, hi = _lim.MIN_LOAD_BANDWIDTH_GB_S, _lim.MAX_LOAD_BANDWIDTH_GB_S
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and lo <= value <= hi):
+            raise InvalidInstance(f"{label}: instance.meta.{field}: expected a block load bandwidth in GB/s, a number in "
+                                  f"[{lo:g}, {hi:g}], got {value!r}")
+
+    elastic = meta.get("elastic")
+    if elastic is not None and not isinstance(elastic, dict):
+        raise InvalidInstance(f"{label}: instance.meta.elastic: expected an object, got {type(elastic).__name__}")
+    bandwidth((elastic or {}).get("load_bandwidth_gb_s"), "elastic.load_bandwidth_gb_s")
+    records = meta.get("servers")
+    if records is not None and not isinstance(records, list):
+        raise InvalidInstance(f"{label}: instance.meta.servers: expected a list of server records, got {type(records).__name__}")
+    for i, rec in enumerate(records or []):
+        if not isinstance(rec, dict):
+            continue  # not a server record (ignored by every lookup)
+        region = rec.get("region")
+        if region is not None and not (isinstance(region, str) and region):
+            raise InvalidInstance(f"{label}: instance.meta.servers[{i}].region: expected a region label (a non-empty string), got {region!r}")
+        bandwidth(rec.get("load_bandwidth_gb_s"), f"servers[{i}].load_bandwidth_gb_s")
+    return problem
+
+
+def load_elastic_design(path: str | Path) -> "Solution":
+    """The design a SPEC §9 verb starts from: verified (:func:`chaincomp.core.verify.load_design`;
+    ν < λ/ρ̄ allowed) and its elastic metadata checked (:func:`check_elastic_meta`)."""
+    from chaincomp.core.verify import load_design
+
+    solution = load_design(path)
+    check_elastic_meta(solution.problem, str(path))
+    return solution
 
 
 def server_regions(problem: Problem) -> dict[str, str | None]:

@@ -24,12 +24,14 @@ the trace file itself) through the toolkit's one data resolver (:mod:`chaincomp.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
 from chaincomp.elastic.events import Event, Timeline, server_record, server_regions
 from chaincomp.errors import UsageError
+from chaincomp.io import limits
 from chaincomp.problem import Problem
 
 def _timeline(events: list[Event], horizon_s: float, description: str) -> Timeline:
@@ -37,13 +39,30 @@ def _timeline(events: list[Event], horizon_s: float, description: str) -> Timeli
     return Timeline(tuple(events), float(horizon_s), "<generated>", description)
 
 
+def _check_horizon(horizon_s: float) -> None:
+    limits.positive_option(horizon_s, "--horizon (s)", limits.MAX_HORIZON_S)
+
+
+def _check_time(value: float | None, name: str) -> None:
+    """A time (s) that must be finite and in [0, MAX_HORIZON_S] (None passes)."""
+    if value is not None and not (math.isfinite(value) and 0 <= value <= limits.MAX_HORIZON_S):
+        raise UsageError(f"{name}: expected a finite time in [0, {limits.MAX_HORIZON_S:g}] s, got {value}")
+
+
+def _check_share(value: float, name: str) -> None:
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        raise UsageError(f"{name}: expected a finite number in [0, 1], got {value}")
+
+
 def churn(problem: Problem, horizon_s: float, fraction: float = 0.1, fail_share: float = 0.5,
           mean_downtime_s: float | None = None, seed: int = 0) -> Timeline:
-    """Servers leave/fail and re-join (module docstring)."""
-    if not 0 <= fraction <= 1:
-        raise UsageError(f"churn fraction must be in [0, 1], got {fraction}")
-    if horizon_s <= 0:
-        raise UsageError(f"horizon must be > 0 s, got {horizon_s}")
+    """Servers leave/fail and re-join (module docstring); ``mean_downtime_s`` 0: departed servers
+    never re-join."""
+    _check_share(fraction, "--fraction")
+    _check_share(fail_share, "--fail-share")
+    _check_horizon(horizon_s)
+    _check_time(mean_downtime_s, "--downtime")
+    limits.check_seed(seed, "--seed")
     rng = np.random.default_rng(seed)
     J = problem.num_servers
     n = int(round(fraction * J))
@@ -65,6 +84,10 @@ def churn(problem: Problem, horizon_s: float, fraction: float = 0.1, fail_share:
 def region_failure(problem: Problem, region: str | None = None, servers: list[str] | None = None,
                    time_s: float = 0.0, downtime_s: float | None = None, horizon_s: float | None = None) -> Timeline:
     """All servers of ``region`` (or the ``servers`` list) fail at once; optional re-join."""
+    _check_time(time_s, "--at")
+    _check_time(downtime_s, "--downtime")
+    if horizon_s is not None:
+        _check_horizon(horizon_s)
     if (region is None) == (servers is None):
         raise UsageError("give exactly one of region or servers")
     if region is not None:
@@ -109,9 +132,14 @@ def diurnal(problem: Problem, horizon_s: float = 86400.0, windows: int = 24, pea
             data_dir: str | Path | None = None) -> Timeline:
     """Rate events λ(t) (module docstring); the first at t = 0."""
     if windows < 1:
-        raise UsageError(f"windows must be ≥ 1, got {windows}")
-    if not 0 <= noise < 1:
-        raise UsageError(f"noise must be in [0, 1), got {noise}")
+        raise UsageError(f"--windows must be ≥ 1, got {windows}")
+    limits.check_count(windows, limits.MAX_EVENTS, "windows (one rate event each)", "--windows")
+    if not (math.isfinite(noise) and 0 <= noise < 1):
+        raise UsageError(f"--noise must be in [0, 1), got {noise}")
+    _check_horizon(horizon_s)
+    limits.positive_option(peak_rate, "--peak-rate (req/s)", limits.MAX_ARRIVAL_RATE, lower=limits.MIN_ARRIVAL_RATE)
+    if seed < 0:
+        raise UsageError(f"seed must be ≥ 0, got {seed}")
     peak = problem.arrival_rate if peak_rate is None else float(peak_rate)
     if shape == "azure":
         prof = azure_shape(windows, data_dir)

@@ -46,6 +46,7 @@ from chaincomp.elastic.matching import match_roles, server_classes
 from chaincomp.elastic.repair import local_repair
 from chaincomp.elastic.switching import SwitchCost, held_ranges, load_bandwidths, switching_cost
 from chaincomp.errors import InfeasibleInstance, NoDesignFound, UsageError
+from chaincomp.io import limits
 from chaincomp.heuristics import tuning
 from chaincomp.heuristics.gbp_cr import gbp_cr
 from chaincomp.heuristics.gca import gca
@@ -71,8 +72,10 @@ class RecomposeOptions:
             raise UsageError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         if self.delta < 0 or not math.isfinite(self.delta):
             raise UsageError(f"--delta must be a finite number ≥ 0, got {self.delta}")
-        if self.hysteresis < 0:
-            raise UsageError(f"--hysteresis must be ≥ 0, got {self.hysteresis}")
+        if not (math.isfinite(self.hysteresis) and self.hysteresis >= 0):
+            raise UsageError(f"--hysteresis must be a finite number ≥ 0, got {self.hysteresis}")
+        limits.positive_option(self.load_bandwidth, "--load-bandwidth (GB/s)", limits.MAX_LOAD_BANDWIDTH_GB_S,
+                               lower=limits.MIN_LOAD_BANDWIDTH_GB_S)
         if self.max_moved is not None and self.max_moved < 0:
             raise UsageError(f"--max-moved must be ≥ 0, got {self.max_moved}")
 

@@ -44,10 +44,10 @@ Range = tuple[int, int]  # (first, last) block, 1-based inclusive
 def load_bandwidths(problem: Problem, override: float | None = None) -> np.ndarray:
     """b_j per server (GB/s), by the precedence in the module docstring."""
     if override is not None:
-        if not override > 0:
-            from chaincomp.errors import UsageError
+        from chaincomp.io import limits
 
-            raise UsageError(f"load bandwidth must be > 0 GB/s, got {override}")
+        limits.positive_option(override, "--load-bandwidth (GB/s)", limits.MAX_LOAD_BANDWIDTH_GB_S,
+                               lower=limits.MIN_LOAD_BANDWIDTH_GB_S)
         return np.full(problem.num_servers, float(override))
     from chaincomp.elastic.events import server_meta
 

@@ -44,6 +44,7 @@ from chaincomp.elastic.policies import POLICY_NAMES, make_policy
 from chaincomp.elastic.recompose import RecomposeOptions
 from chaincomp.elastic.switching import load_bandwidths
 from chaincomp.errors import UsageError
+from chaincomp.io import limits
 from chaincomp.problem import Problem
 
 
@@ -323,8 +324,14 @@ def simulate_timeline(solution: Solution, timeline: Timeline, policies=POLICY_NA
     """Run every policy over the timeline on the same arrivals; returns a JSON-ready report."""
     if on_fail not in ("lost", "retry"):
         raise UsageError(f"on_fail must be 'lost' or 'retry', got {on_fail!r}")
-    if thrash_window_s < 0:
-        raise UsageError(f"thrash window must be ≥ 0 s, got {thrash_window_s}")
+    if not (math.isfinite(thrash_window_s) and thrash_window_s >= 0):
+        raise UsageError(f"--thrash-window must be a finite time ≥ 0 s, got {thrash_window_s}")
+    if petals_period_s is not None:
+        limits.positive_option(petals_period_s, "--petals-period (s; 0: only at events)", limits.MAX_HORIZON_S)
+        checks = timeline.horizon_s / petals_period_s
+        limits.check_count(math.ceil(min(checks, 1e18)), limits.MAX_PERIODIC_CHECKS,
+                           f"PETALS rebalancing checks (horizon {timeline.horizon_s:g} s / period {petals_period_s:g} s)",
+                           "--petals-period")
     names = list(policies)
     for nm in names:
         if nm not in POLICY_NAMES:

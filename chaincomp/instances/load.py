@@ -151,7 +151,7 @@ def format_validation_error(exc: ValidationError, label: str, model: type[BaseMo
     """Turn a pydantic error into ``label: json.path: expected …`` lines."""
     lines = []
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "union:"))))
         lines.append(f"{label}: {_json_path(loc, prefix)}: {_explain(err, model)}")
     return "\n".join(lines)
 
@@ -229,13 +229,17 @@ def parse_model(data: Any, label: str, base_dir: Path | None = None, prefix: str
         hf_path = Path(spec.hf_config)
         if not hf_path.is_absolute() and base_dir is not None:
             hf_path = base_dir / hf_path
-        hf_data = read_json(hf_path)
-        if not isinstance(hf_data, dict):
-            raise InvalidInstance(f"{hf_path}: expected a JSON object (Hugging Face config.json)")
-        overrides = {k: getattr(spec, k) for k in _HF_OVERRIDES if getattr(spec, k) is not None}
-        if spec.num_blocks is not None:
-            overrides["layers"] = spec.num_blocks
-        card, extra = _hf_card(hf_data, str(hf_path), name=spec.name, overrides=overrides)
+        field = f"{label}: {_json_path(('hf_config',), prefix)} = {spec.hf_config!r}"
+        try:  # an error in the referenced config names the model file's field too, not only the config
+            hf_data = read_json(hf_path)
+            if not isinstance(hf_data, dict):
+                raise InvalidInstance(f"{hf_path}: expected a JSON object (Hugging Face config.json)")
+            overrides = {k: getattr(spec, k) for k in _HF_OVERRIDES if getattr(spec, k) is not None}
+            if spec.num_blocks is not None:
+                overrides["layers"] = spec.num_blocks
+            card, extra = _hf_card(hf_data, str(hf_path), name=spec.name, overrides=overrides)
+        except InvalidInstance as exc:
+            raise InvalidInstance(f"{field}: {exc}") from None
     return _resolve(spec, label, prefix, card, extra)
 
 

@@ -8,7 +8,8 @@ Rules, in order:
 2. A size cap per kind of file (:mod:`chaincomp.io.limits`).
 3. Text is UTF-8 (an UTF-8 byte-order mark is accepted and dropped). UTF-16/UTF-32 (by their BOM or
    by NUL bytes) and any other undecodable byte get a message with the byte offset and line.
-4. JSON: strict (``NaN``, ``Infinity`` refused), numbers of at most 4300 digits, nesting at most
+4. JSON: strict (``NaN``, ``Infinity`` and a key given twice in one object refused — never "the last
+   one wins"), numbers of at most 4300 digits, nesting at most
    :data:`~chaincomp.io.limits.MAX_JSON_DEPTH` levels — a deeper document is refused with a message,
    never a ``RecursionError``.
 
@@ -114,6 +115,20 @@ def read_text(path: str | Path, what: str = "file", max_bytes: int | None = None
     return decode_utf8(read_bytes(path, what, max_bytes), str(path), what)
 
 
+class DuplicateKey(ValueError):
+    """An object names the same key twice (JSON leaves the meaning open; Python would keep the last)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise DuplicateKey(f"the key {dup!r} appears twice in one object (keys {', '.join(map(repr, list(obj)[:8]))}"
+                           f"{', …' if len(obj) > 8 else ''}); which value is meant? keep one")
+    return obj
+
+
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON (expected a finite number)")
 
@@ -141,9 +156,10 @@ def check_depth(obj: Any, label: str) -> Any:
 
 
 def parse_json(text: str, label: str) -> Any:
-    """Strict JSON (no NaN/Infinity) with bounded nesting; errors name ``label``, line and column."""
+    """Strict JSON (no NaN/Infinity, no duplicate keys) with bounded nesting; errors name ``label``,
+    line and column (a duplicate key: the key and its object's keys)."""
     try:
-        data = json.loads(text, parse_constant=_no_constants)
+        data = json.loads(text, parse_constant=_no_constants, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise InvalidInstance(f"{label}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:

@@ -56,6 +56,15 @@ MAX_SIM_JOBS = 50_000_000
 MAX_REPLICATIONS = 10_000
 #: length of an identifier (server id, names)
 MAX_ID_LENGTH = 256
+#: events in one timeline (recompose re-plans after each one); a timeline's horizon, s (≈ 31.7 years)
+MAX_EVENTS = 100_000
+MAX_HORIZON_S = 1e9
+#: block load bandwidth b_j, GB/s (SPEC §3.6; today's fastest links are < 1000 GB/s; below MIN a
+#: block's reload time overflows)
+MAX_LOAD_BANDWIDTH_GB_S = 1e6
+MIN_LOAD_BANDWIDTH_GB_S = 1e-6
+#: PETALS rebalancing checks over one simulated timeline (horizon / --petals-period)
+MAX_PERIODIC_CHECKS = 100_000
 
 
 def check_seed(seed: Any, where: str = "--seed") -> int:

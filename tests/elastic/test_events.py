@@ -37,7 +37,7 @@ def test_parse_and_apply():
     ([{"time_s": 5, "kind": "rate", "arrival_rate": 1}, {"time_s": 1, "kind": "rate", "arrival_rate": 1}],
      "events[1].time_s", "expected a time ≥ the previous event's 5 s"),
     ([{"time_s": 0, "kind": "rate"}], "events[0]", "needs 'arrival_rate'"),
-    ([{"time_s": 0, "kind": "rate", "arrival_rate": -1}], "events[0].arrival_rate", "expected a number > 0"),
+    ([{"time_s": 0, "kind": "rate", "arrival_rate": -1}], "events[0].arrival_rate", "expected a number ≥ 1e-09"),
     ([{"time_s": 0, "kind": "join", "server": {"id": "x", "tau_comm_s": 1, "tau_comp_s": 0.1}}],
      "events[0].server", "memory_gb"),
     ([{"time_s": 0, "kind": "join", "server": {"id": "s01", "memory_gb": 40, "tau_comm_s": 1, "tau_comp_s": 0.1}}],

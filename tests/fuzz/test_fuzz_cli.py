@@ -61,6 +61,43 @@ def test_fuzz_solution_files(work, doc, simulate):
         run_cli("simulate", f, "--jobs", "300", "--json")
 
 
+numbers = st.one_of(st.sampled_from(["nan", "inf", "-inf", "0", "-1", "1e308", "1e-308", "0.5", "1", "3", "18446744073709551616", "abc", ""]),
+                    st.floats(allow_nan=False, allow_infinity=False).map(repr))
+RATE_EVENT = json.dumps({"events": [{"time_s": 0, "kind": "rate", "arrival_rate": 0.3}], "horizon_s": 100})
+
+
+@SETTINGS
+@given(doc=S.solutions, verb=st.sampled_from(["recompose", "whatif", "events", "timeline"]))
+def test_fuzz_designs_of_the_elastic_verbs(work, doc, verb):
+    """recompose / whatif / events / simulate --events verify the design they start from (exit 2 on a
+    bad one), so no fuzzed design reaches the algorithms (a 10⁹ capacity once took 24 GB)."""
+    f = _write(work, "elastic-design.json", S.dump(doc))
+    ev = _write(work, "rate-event.json", RATE_EVENT)
+    argv = {"recompose": ["recompose", f, ev, "--json"], "whatif": ["whatif", f, "--json"],
+            "events": ["events", "churn", f, "--horizon", "100"],
+            "timeline": ["simulate", f, "--events", ev, "--timeline-policy", "none,recompose", "--json"]}[verb]
+    run_cli(*argv)
+
+
+@SETTINGS
+@given(case=st.sampled_from([("recompose", "--hysteresis"), ("recompose", "--load-bandwidth"), ("recompose", "--delta"),
+                             ("recompose", "--max-moved"), ("whatif", "--hysteresis"), ("timeline", "--petals-period"),
+                             ("timeline", "--thrash-window"), ("timeline", "--load-bandwidth"), ("churn", "--horizon"),
+                             ("churn", "--seed"), ("churn", "--fraction"), ("churn", "--fail-share"), ("churn", "--downtime"),
+                             ("diurnal", "--windows"), ("diurnal", "--peak-rate"), ("diurnal", "--noise"),
+                             ("region", "--at"), ("region", "--downtime")]), value=numbers)
+def test_fuzz_elastic_options(work, case, value):
+    verb, opt = case
+    design = _write(work, "good-design.json", json.dumps(S.solution()))
+    ev = _write(work, "rate-event.json", RATE_EVENT)
+    argv = {"recompose": ["recompose", design, ev, "--json"], "whatif": ["whatif", design, "--json"],
+            "timeline": ["simulate", design, "--events", ev, "--timeline-policy", "none,petals", "--json"],
+            "churn": ["events", "churn", design, "--horizon", "100"],
+            "diurnal": ["events", "diurnal", design, "--horizon", "100", "--shape", "sine"],
+            "region": ["events", "region", design, "--servers", S.solution()["placement"][0]["server"]]}[verb]
+    run_cli(*argv, opt, value)
+
+
 @SETTINGS
 @given(text=S.traces(), service=st.sampled_from(["exp", "length"]))
 def test_fuzz_trace_files(work, text, service):
@@ -102,9 +139,6 @@ def test_fuzz_damaged_bytes(work, data, kind):
         raw = data.draw(S.byte_damage(json.dumps(S.GOOD_RECORD) + "\n"))
         run_cli("report", _write(work, "dmg.jsonl", raw), "--json")
 
-
-numbers = st.one_of(st.sampled_from(["nan", "inf", "-inf", "0", "-1", "1e308", "1e-308", "0.5", "1", "3", "18446744073709551616", "abc", ""]),
-                    st.floats(allow_nan=False, allow_infinity=False).map(repr))
 
 
 @SETTINGS
