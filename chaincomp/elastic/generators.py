@@ -44,14 +44,12 @@ def _check_horizon(horizon_s: float) -> None:
 
 
 def _check_time(value: float | None, name: str) -> None:
-    """A time (s) that must be finite and in [0, MAX_HORIZON_S] (None passes)."""
-    if value is not None and not (math.isfinite(value) and 0 <= value <= limits.MAX_HORIZON_S):
-        raise UsageError(f"{name}: expected a finite time in [0, {limits.MAX_HORIZON_S:g}] s, got {value}")
+    """A time (s) in [0, MAX_HORIZON_S] (None passes)."""
+    limits.bounded_option(value, name, 0.0, limits.MAX_HORIZON_S, " s")
 
 
 def _check_share(value: float, name: str) -> None:
-    if not (math.isfinite(value) and 0 <= value <= 1):
-        raise UsageError(f"{name}: expected a finite number in [0, 1], got {value}")
+    limits.bounded_option(value, name, 0.0, 1.0)
 
 
 def churn(problem: Problem, horizon_s: float, fraction: float = 0.1, fail_share: float = 0.5,
@@ -135,7 +133,7 @@ def diurnal(problem: Problem, horizon_s: float = 86400.0, windows: int = 24, pea
         raise UsageError(f"--windows must be ≥ 1, got {windows}")
     limits.check_count(windows, limits.MAX_EVENTS, "windows (one rate event each)", "--windows")
     if not (math.isfinite(noise) and 0 <= noise < 1):
-        raise UsageError(f"--noise must be in [0, 1), got {noise}")
+        raise UsageError(f"--noise: expected a finite number in [0, 1), got {noise}")
     _check_horizon(horizon_s)
     limits.positive_option(peak_rate, "--peak-rate (req/s)", limits.MAX_ARRIVAL_RATE, lower=limits.MIN_ARRIVAL_RATE)
     if seed < 0:

@@ -70,10 +70,8 @@ class RecomposeOptions:
     def check(self) -> None:
         if self.objective not in OBJECTIVES:
             raise UsageError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
-        if self.delta < 0 or not math.isfinite(self.delta):
-            raise UsageError(f"--delta must be a finite number ≥ 0, got {self.delta}")
-        if not (math.isfinite(self.hysteresis) and self.hysteresis >= 0):
-            raise UsageError(f"--hysteresis must be a finite number ≥ 0, got {self.hysteresis}")
+        limits.bounded_option(self.delta, "--delta", 0.0, 1e12)
+        limits.bounded_option(self.hysteresis, "--hysteresis", 0.0, 1e12)
         limits.positive_option(self.load_bandwidth, "--load-bandwidth (GB/s)", limits.MAX_LOAD_BANDWIDTH_GB_S,
                                lower=limits.MIN_LOAD_BANDWIDTH_GB_S)
         if self.max_moved is not None and self.max_moved < 0:

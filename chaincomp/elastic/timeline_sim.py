@@ -324,8 +324,7 @@ def simulate_timeline(solution: Solution, timeline: Timeline, policies=POLICY_NA
     """Run every policy over the timeline on the same arrivals; returns a JSON-ready report."""
     if on_fail not in ("lost", "retry"):
         raise UsageError(f"on_fail must be 'lost' or 'retry', got {on_fail!r}")
-    if not (math.isfinite(thrash_window_s) and thrash_window_s >= 0):
-        raise UsageError(f"--thrash-window must be a finite time ≥ 0 s, got {thrash_window_s}")
+    limits.bounded_option(thrash_window_s, "--thrash-window", 0.0, limits.MAX_HORIZON_S, " s")
     if petals_period_s is not None:
         limits.positive_option(petals_period_s, "--petals-period (s; 0: only at events)", limits.MAX_HORIZON_S)
         checks = timeline.horizon_s / petals_period_s

@@ -89,6 +89,16 @@ def positive_option(value: float | None, name: str, upper: float = 1e12, lower: 
     return value
 
 
+def bounded_option(value: float | None, name: str, lower: float = 0.0, upper: float = 1e12, unit: str = "") -> float | None:
+    """A number that must be finite and in [lower, upper] (None passes): refuses nan, inf and values
+    outside, naming the option (``unit``, e.g. " s", is shown after the range)."""
+    import math
+
+    if value is not None and not (math.isfinite(value) and lower <= value <= upper):
+        raise UsageError(f"{name}: expected a finite number in [{lower:g}, {upper:g}]{unit}, got {value}")
+    return value
+
+
 def check_count(value: int, limit: int, what: str, where: str) -> None:
     """Refuse ``value > limit`` with a message naming what is counted and the documented limit."""
     if value > limit:
