@@ -78,3 +78,49 @@ def get(name: str) -> MethodInfo:
 def run(name: str, problem, **options):
     """Run method ``name`` on ``problem`` with keyword ``options``."""
     return get(name).func(problem, **options)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def check_options(options: dict, where: str = "option") -> dict:
+    """Check the common method options before any work (``solve`` and every ``batch`` task): the
+    same value is refused in both with the same words, never truncated (``c = 1.5``) or passed on as
+    a string (``time_limit_s = "nan"``). Options a method does not know are its own to refuse.
+
+    ``cache_reservation``: ``"auto"``/None or an integer ≥ 1; ``time_limit_s``: a finite number in
+    (0, MAX_TIME_LIMIT_S]; ``mip_gap``: in [0, 10⁶]; ``threads``: 1..4096; ``seed``: 0..2⁶³−1;
+    ``sim_jobs`` (batch): 1..MAX_SIM_JOBS. Returns ``options``."""
+    import math
+
+    from chaincomp.io import limits
+
+    def bad(key: str, expected: str, value) -> UsageError:
+        return UsageError(f"{where} {key}: expected {expected}, got {value!r}")
+
+    for key, v in options.items():
+        if key == "cache_reservation":
+            if not (v is None or v == "auto" or (_is_int(v) and v >= 1)):
+                raise bad(key, "'auto' or an integer ≥ 1 (the cache reservation c)", v)
+        elif key == "time_limit_s":
+            if not (_is_number(v) and math.isfinite(v) and 0 < v <= limits.MAX_TIME_LIMIT_S):
+                raise bad(key, f"a number of seconds in (0, {limits.MAX_TIME_LIMIT_S:g}]", v)
+        elif key == "mip_gap":
+            if not (_is_number(v) and math.isfinite(v) and 0 <= v <= 1e6):
+                raise bad(key, "a finite number ≥ 0 (relative gap)", v)
+        elif key == "threads":
+            if not (_is_int(v) and 1 <= v <= 4096):
+                raise bad(key, "an integer in 1..4096", v)
+        elif key == "seed":
+            if not (_is_int(v) and 0 <= v <= limits.MAX_SEED):
+                raise bad(key, f"an integer seed in 0..{limits.MAX_SEED}", v)
+        elif key == "sim_jobs":
+            if not (_is_int(v) and 1 <= v <= limits.MAX_SIM_JOBS):
+                raise bad(key, f"a whole number of simulated jobs in 1..{limits.MAX_SIM_JOBS}", v)
+    return options
+

@@ -18,6 +18,7 @@ from chaincomp.batch.tasks import (
     resolve_instances,
 )
 from chaincomp.errors import UsageError
+from chaincomp.io import limits
 
 
 @dataclass
@@ -163,8 +164,8 @@ def _str_list(v: Any, where: str) -> list[str]:
 def _opt_timeout(v: Any, where: str) -> float | None:
     if v is None:
         return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-        raise UsageError(f"{where}: expected a finite number of seconds > 0, got {_kind(v)}")
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 < v <= limits.MAX_TASK_TIMEOUT_S:
+        raise UsageError(f"{where}: expected a number of seconds in (0, {limits.MAX_TASK_TIMEOUT_S:g}], got {_kind(v)}")
     return float(v)
 
 

@@ -219,10 +219,15 @@ def iter_records(path: str | Path, skipped: list[tuple[int, str]] | None = None)
 
 
 _STR_FIELDS = ("instance", "instance_name", "method", "config", "status", "error_type", "error_message", "worker")
+#: the largest figure a results record may carry (far above any count, rate or time the toolkit writes;
+#: a mean over 10⁶ records of such figures stays finite)
+MAX_RECORD_NUMBER = 1e15
+
+
 def check_record(rec: Any) -> str | None:
     """Why ``rec`` is not a usable results record (None when it is): an object with a string
-    ``task_id``, string/None text fields, integer/None seed and finite numbers (not bool) where the
-    report computes with them."""
+    ``task_id``, string/None text fields, integer/None seed and numbers in [0, MAX_RECORD_NUMBER]
+    (not bool) where the report computes with them."""
     if not isinstance(rec, dict):
         return f"expected a JSON object, got {type(rec).__name__}"
     if not isinstance(rec.get("task_id"), str):
@@ -249,6 +254,8 @@ def check_record(rec: Any) -> str | None:
             continue
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             return f"{key}: expected a finite number or null, got {v!r}"[:200]
+        if not 0 <= v <= MAX_RECORD_NUMBER:  # every figure is a count, rate, time or gap: ≥ 0, and bounded so sums stay finite
+            return f"{key}: expected a number in [0, {MAX_RECORD_NUMBER:g}] or null, got {v!r}"[:200]
     return None
 
 

@@ -167,6 +167,8 @@ def parse_seeds(text: str | Sequence[int] | int | None) -> list[int | None]:
     if isinstance(text, int):
         return [limits.check_seed(text, "seeds")]
     if isinstance(text, (list, tuple)):
+        if not text:
+            raise UsageError("seeds: an empty list runs nothing; give at least one seed (default [0])")
         out = []
         for s in text:
             if isinstance(s, bool) or not isinstance(s, int):
@@ -346,17 +348,28 @@ def expand_grid(
 
 
 def make_task(inst: InstanceRef, method: str, params: dict[str, Any], seed: int | None, timeout_s: float | None) -> Task:
-    params = {normalize_key(k): v for k, v in params.items()}
+    params = check_params({normalize_key(k): v for k, v in params.items()})
     hard = effective_timeout(timeout_s, params)
     return Task(inst, str(method), tuple(sorted(params.items())), seed, hard)
 
 
+def check_params(params: dict[str, Any]) -> dict[str, Any]:
+    """A task's parameters, checked like ``solve``'s options (:func:`chaincomp.methods.check_options`)
+    before any task runs; ``seed`` is refused (each task's seed comes from ``--seeds`` / ``seeds``,
+    so a ``seed`` parameter would label configs that all run with the same seeds)."""
+    from chaincomp.methods import check_options
+
+    if "seed" in params:
+        raise UsageError("parameter seed: the seed of each task comes from --seeds (a manifest's `seeds`); "
+                         "remove seed from the parameters")
+    return check_options(params, "parameter")
+
+
 def effective_timeout(timeout_s: float | None, params: dict[str, Any]) -> float | None:
     """The hard wall-clock limit of a task: the given one, else 2 × time_limit_s + 60 s when the
-    method has a solver time limit, else none."""
+    method has a solver time limit, else none (at most MAX_TASK_TIMEOUT_S)."""
     if timeout_s is not None:
-        if timeout_s <= 0:
-            raise UsageError(f"task timeout must be > 0 s, got {timeout_s}")
+        limits.positive_option(timeout_s, "task timeout (s)", limits.MAX_TASK_TIMEOUT_S)
         return float(timeout_s)
     tl = params.get("time_limit_s")
     if isinstance(tl, (int, float)) and not isinstance(tl, bool) and tl > 0:

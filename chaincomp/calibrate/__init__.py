@@ -17,6 +17,7 @@ measurements keep their modelled τ and are listed under ``not_calibrated`` — 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,17 @@ class Calibration:
             "not_calibrated": self.not_calibrated,
             "cluster": self.cluster,
         }
+
+
+def _fitted_time(value: float, name: str, who: str, label: str, positive: bool) -> float:
+    """A fitted τ as the cluster file needs it (τ^p > 0, τ^c ≥ 0; −0.0 written as 0.0): a fit outside
+    that range is refused, never written as a cluster that ``solve`` would refuse later."""
+    ok = value > 0 if positive else value >= 0
+    if not (math.isfinite(value) and ok):
+        bound = "> 0" if positive else "≥ 0"
+        raise InvalidInstance(f"{label}: the fit for {who} gives {name} = {value:.6g} s, but it must be {bound}: "
+                              "are the measured times zero, or do they fall as the work grows? check those rows")
+    return value + 0.0  # −0.0 → 0.0
 
 
 def _canon_gpu(name: str) -> str:
@@ -156,12 +168,12 @@ def calibrate(measurements: str | Path | Measurements, *, cluster: str | Path | 
         typ = server_gpu.get(sid) or (_canon_gpu(rec["gpu"]) if rec.get("gpu") else sid)
         notes = []
         if typ in compute:
-            rec["tau_comp_s"] = cal.tau_comp_s(typ)
+            rec["tau_comp_s"] = _fitted_time(cal.tau_comp_s(typ), "τ^p", f"GPU type {typ}", label, positive=True)
             notes.append(f"tau_comp_s fitted on GPU type {typ} ({compute[typ].n} rows)")
         else:
             not_cal["tau_comp"].append(sid)
         if sid in comm:
-            rec["tau_comm_s"] = cal.tau_comm_s(sid)
+            rec["tau_comm_s"] = _fitted_time(cal.tau_comm_s(sid), "τ^c", f"server {sid}", label, positive=False)
             notes.append(f"tau_comm_s fitted on {comm[sid].n} rows")
         else:
             not_cal["tau_comm"].append(sid)

@@ -75,6 +75,9 @@ def read_measurements(path: str | Path) -> Measurements:
     if not rows:
         raise InvalidInstance(f"{path}: empty file; expected a header {expected}")
     header = [h.strip().lower() for h in rows[0]]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise InvalidInstance(f"{path}: header {','.join(rows[0])} names column(s) {', '.join(twice)} twice; which one is meant? keep one")
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InvalidInstance(f"{path}: header {','.join(rows[0])} lacks column(s) {', '.join(missing)}; expected {expected}")

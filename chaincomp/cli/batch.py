@@ -68,6 +68,12 @@ def batch(
         opt.log.warning("batch -j is deprecated; use --workers/-w")
         workers = old_j
     jobs = workers
+    from chaincomp.io import limits
+
+    if jobs is not None and not 1 <= jobs <= limits.MAX_WORKERS:
+        raise UsageError(f"--workers: expected 1..{limits.MAX_WORKERS} worker processes, got {jobs}")
+    limits.positive_option(task_timeout, "--task-timeout", limits.MAX_TASK_TIMEOUT_S)
+    limits.positive_option(memory_limit_gb, "--memory-limit-gb", limits.MAX_WORKER_MEMORY_GB, lower=limits.MIN_WORKER_MEMORY_GB)
     providers = list(provider or [])
     if manifest is not None:
         if sources or method or param:
@@ -92,12 +98,6 @@ def batch(
         raise UsageError("--resume and --overwrite exclude each other")
     if retry_failed and not resume:
         raise UsageError("--retry-failed needs --resume")
-    if jobs is not None and jobs < 1:
-        raise UsageError(f"--workers must be ≥ 1, got {jobs}")
-    from chaincomp.io.limits import positive_option
-
-    positive_option(task_timeout, "--task-timeout")
-    positive_option(memory_limit_gb, "--memory-limit-gb")
     if retries < 0:
         raise UsageError(f"--retries must be ≥ 0, got {retries}")
 

@@ -22,7 +22,7 @@ ClusterOpt = Annotated[Optional[Path], typer.Option("--cluster", help="Cluster J
 ModelOpt = Annotated[Optional[Path], typer.Option("--model", help="Model JSON file (explicit sizes or a model card / HF config.json).")]
 WorkloadOpt = Annotated[Optional[Path], typer.Option("--workload", help="Workload JSON file (arrival rate, target load, token lengths).")]
 RateOpt = Annotated[Optional[float], typer.Option("--rate", help="Arrival rate λ (requests/s); overrides the workload's.")]
-TargetLoadOpt = Annotated[Optional[float], typer.Option("--target-load", help="Target load ρ̄ in (0, 1]; overrides the workload's.")]
+TargetLoadOpt = Annotated[Optional[float], typer.Option("--target-load", help="Target load ρ̄ in [1e-6, 1]; overrides the workload's.")]
 JsonOpt = options.JsonOpt  # one definition per option name: chaincomp/cli/options.py
 OutOpt = options.OutOpt
 
@@ -60,8 +60,7 @@ def resolve_problem(
 
         if rate is not None and not (0 < rate <= limits.MAX_ARRIVAL_RATE):
             raise UsageError(f"--rate must be a finite number in (0, {limits.MAX_ARRIVAL_RATE:g}], got {rate}")
-        if target_load is not None and not (0 < target_load <= 1):
-            raise UsageError(f"--target-load must be in (0, 1], got {target_load}")
+        limits.check_target_load(target_load)
         problem = problem.with_workload(rate, target_load)
     options.log.debug("instance %s: J = %d servers, L = %d blocks, λ = %g req/s, ρ̄ = %g", problem.name,
                       problem.num_servers, problem.num_blocks, problem.arrival_rate, problem.target_load)

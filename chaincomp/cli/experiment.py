@@ -81,7 +81,7 @@ def experiment(
             if v < 1:
                 raise UsageError(f"{flag} must be ≥ 1, got {v}")
             limits.check_count(v, cap, flag.lstrip("-"), flag)
-    limits.positive_option(service_scale, "--service-scale", 1e6)
+    limits.positive_option(service_scale, "--service-scale", 1e6, lower=1e-6)
     opts = {"quick": quick, "seed": seed, "data_dir": data}
     if runs is not None:
         opts["runs"] = runs

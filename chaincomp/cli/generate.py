@@ -48,9 +48,9 @@ def generate(
     if servers is not None:
         limits.check_count(servers, limits.MAX_SERVERS, "servers", "--servers")
     limits.positive_option(rate, "--rate", limits.MAX_ARRIVAL_RATE)
-    for name, v in (("--eta", eta), ("--target-load", target_load)):
-        if v is not None and not (0 < v <= 1):
-            raise UsageError(f"{name}: expected a number in (0, 1], got {v}")
+    if eta is not None and not (0 < eta <= 1):
+        raise UsageError(f"--eta: expected a number in (0, 1], got {eta}")
+    limits.check_target_load(target_load)
     limits.positive_option(access_fraction, "--access-fraction", 1e3)
     if not (0 <= ms_per_km <= 1e3):
         raise UsageError(f"--ms-per-km: expected a number in [0, 1000], got {ms_per_km}")

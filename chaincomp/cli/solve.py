@@ -64,7 +64,7 @@ def solve(
     from chaincomp.io import limits
 
     limits.check_seed(seed, "--seed")
-    limits.positive_option(time_limit, "--time-limit")
+    limits.positive_option(time_limit, "--time-limit", limits.MAX_TIME_LIMIT_S)
     if mip_gap is not None and not (math.isfinite(mip_gap) and 0 <= mip_gap <= 1e6):
         raise UsageError(f"--mip-gap: expected a finite number ≥ 0, got {mip_gap}")
     if threads is not None and not 1 <= threads <= 4096:

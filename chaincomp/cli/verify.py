@@ -49,10 +49,13 @@ def verify(
         for e in errors:
             common.console.print(f"  - {escape(e)}", highlight=False)
     else:
-        m = solution.metrics
+        from chaincomp.core.exact import check
+
+        a = solution.allocation  # the figures recomputed here, exactly (a file need not carry metrics)
+        js = check(solution.problem, solution.placement, a).job_servers
         common.console.print(
-            f"[green]{escape(str(solution_file))}: valid[/] — {len(solution.allocation.chains)} chains, "
-            f"Σc = {m.get('total_capacity')}, ν = {m.get('service_rate')}, job servers = {m.get('job_servers')}"
+            f"[green]{escape(str(solution_file))}: valid[/] — {len(a.chains)} chains, "
+            f"Σc = {a.total_capacity}, ν = {a.service_rate:.12g}, job servers = {js if js is not None else '— (ν < λ/ρ̄)'}"
         )
     if out is not None:
         opt.note(f"wrote {out}")

@@ -8,11 +8,12 @@ Rules (every one is listed in docs/verify.md; R-numbers appear in the messages' 
 R1. Types and integrality (raw JSON, :func:`verify_data`): L, first_block, num_blocks, blocks per
     hop and capacities are JSON integers (2.5, "5", true are violations, never truncated); every
     instance number is a JSON number (not a string or a bool).
-R2. Parameters: M_j, s_m, s_c, λ finite and > 0; 0 < ρ̄ ≤ 1; τ^c_j, τ^p_j finite and ≥ 0; L ≥ 1;
+R2. Parameters: M_j, s_m, s_c finite and > 0; λ in [10⁻⁹, 10⁹]; 10⁻⁶ ≤ ρ̄ ≤ 1; mean token counts
+    (when given) finite, ≥ 0 and ≤ 10⁷; τ^c_j, τ^p_j finite and ≥ 0; L ≥ 1;
     server ids unique; every placement record names a known server, each server once.
 R3. Placement ranges: 0 ≤ m_j ≤ L; for m_j > 0, 1 ≤ a_j and a_j + m_j − 1 ≤ L.
 R4. Chain rule: non-empty; known servers; a server at most once; the first server hosts block 1;
-    every hop (i, j) has a_j ≤ e_i + 1 ≤ e_j; the last server ends at L; capacities ≥ 1.
+    every hop (i, j) has a_j ≤ e_i + 1 ≤ e_j; the last server ends at L; capacities in 1..2⁵³.
 R5. Blocks per hop: the chain's m_ij equals e_j − e_i.
 R6. Memory (Eq. 3), exact: Σ_{k∋(i,j)} m_ij c_k ≤ ⌊(M_j − s_m m_j)/s_c + 10⁻⁹⌋ slots
     (:mod:`chaincomp.core.exact`; rationals of the decimal inputs).
@@ -34,6 +35,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from chaincomp.core.solution import Solution
 
 REL_TOL = 1e-9
+#: the largest chain capacity the verifier computes with (integers beyond it lose float precision)
+MAX_CAPACITY = 2**53
 
 
 def _close(a: float, b: float, tol: float = REL_TOL) -> bool:
@@ -55,8 +58,16 @@ def _param_errors(p) -> list[str]:
                       ("arrival_rate (λ)", p.arrival_rate)):
         if bad(val):
             errors.append(f"instance.{name} = {val!r}: must be a finite number > 0")
-    if bad(p.target_load) or not float(p.target_load) <= 1:
-        errors.append(f"instance.target_load (ρ̄) = {p.target_load!r}: must be a finite number in (0, 1]")
+    from chaincomp.io import limits
+
+    if bad(p.target_load) or not limits.MIN_TARGET_LOAD <= float(p.target_load) <= 1:
+        errors.append(f"instance.target_load (ρ̄) = {p.target_load!r}: must be a finite number in [{limits.MIN_TARGET_LOAD:g}, 1]")
+    if not bad(p.arrival_rate) and not limits.MIN_ARRIVAL_RATE <= float(p.arrival_rate) <= limits.MAX_ARRIVAL_RATE:
+        errors.append(f"instance.arrival_rate (λ) = {p.arrival_rate!r}: must be in [{limits.MIN_ARRIVAL_RATE:g}, {limits.MAX_ARRIVAL_RATE:g}] req/s")
+    for name in ("mean_input_tokens", "mean_output_tokens"):
+        v = getattr(p, name, None)
+        if v is not None and (bad(v, positive=False) or float(v) > limits.MAX_TOKENS):
+            errors.append(f"instance.{name} = {v!r}: must be a finite number in [0, {limits.MAX_TOKENS:g}]")
     if isinstance(p.num_blocks, bool) or not isinstance(p.num_blocks, (int,)) or p.num_blocks < 1:
         errors.append(f"instance.num_blocks (L) = {p.num_blocks!r}: must be an integer ≥ 1")
     for j, sid in enumerate(p.server_ids):
@@ -114,6 +125,9 @@ def verify_solution(solution: "Solution") -> list[str]:
             errors.append(f"{label}: a server appears twice")
         if int(cap) != cap or cap < 1:
             errors.append(f"{label}: capacity {cap} is not an integer ≥ 1")
+        elif cap > MAX_CAPACITY:
+            shown = str(cap) if len(str(cap)) <= 20 else f"{str(cap)[:4]}… ({len(str(cap))} digits)"
+            return errors + [f"{label}: capacity {shown} exceeds 2^53 (no server has that many cache slots)"]
         prev_end = 0
         total = 0.0
         for h, (j, b) in enumerate(zip(chain.servers, chain.blocks)):

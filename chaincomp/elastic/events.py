@@ -47,7 +47,7 @@ EVENT_KINDS = ("join", "leave", "fail", "rate")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)  # "40" or true is not a number
 
 
 class JoinServer(_Strict):

@@ -84,6 +84,9 @@ def arrivals(solution: Solution, timeline: Timeline, seed: int) -> tuple[np.ndar
             cuts.append(ev.time_s)
             rates.append(ev.arrival_rate)
     cuts.append(timeline.horizon_s)
+    expected = sum(lam * max(b - a, 0.0) for (a, b), lam in zip(zip(cuts[:-1], cuts[1:]), rates))
+    limits.check_count(math.ceil(min(expected, 1e18)), limits.MAX_TIMELINE_JOBS,
+                       "jobs expected over the timeline (Σ λ × window length)", str(timeline.source))
     times = []
     for (a, b), lam in zip(zip(cuts[:-1], cuts[1:]), rates):
         if b > a:

@@ -127,6 +127,9 @@ def _check_text(what: str, value: str) -> str:
 
 def _model_info(meta: dict[str, Any], model_name: str | None) -> tuple[str, str | None]:
     m = meta.get("model") or {}
+    if model_name is not None and (not model_name.strip() or model_name != model_name.strip()):
+        raise UsageError(f"PETALS export: --model-name: expected a Hugging Face repo id such as bigscience/bloom "
+                         f"(no blanks around it), got {model_name!r}")
     card = m.get("card")
     family = m.get("architecture") or (CARD_REPOS[card][1] if card in CARD_REPOS else None)
     name = model_name or m.get("hf_name") or (CARD_REPOS[card][0] if card in CARD_REPOS else None) \

@@ -23,6 +23,7 @@ from chaincomp.core.placement import Placement
 from chaincomp.errors import InfeasibleInstance, UsageError
 from chaincomp.problem import Problem
 from chaincomp.solvers import MilpModel, SolveResult, solve
+from chaincomp.solvers.base import no_solution_error
 
 VARIANTS = ("memory", "chain-cap")
 
@@ -113,7 +114,7 @@ def solve_allocation(
             f"the {len(chains)} chains cannot reach λ/ρ̄ = {problem.required_rate:.4g} job/s within memory"
         )
     if not res.has_solution:
-        raise InfeasibleInstance(f"the solver found no allocation ({res.status}: {res.message})")
+        raise no_solution_error(res, "the §2.2 allocation ILP")
     cvals = np.round(res.values[model.block("c")]).astype(int)
     keep = [k for k in range(len(chains)) if cvals[k] > 0]
     return Allocation(tuple(chains[k] for k in keep), tuple(int(cvals[k]) for k in keep)), res

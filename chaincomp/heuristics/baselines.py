@@ -22,8 +22,9 @@ from __future__ import annotations
 import math
 import time
 
-from chaincomp.errors import InfeasibleInstance, UsageError
+from chaincomp.errors import NoDesignFound, UsageError
 from chaincomp.methods import register
+from chaincomp.solvers.base import no_solution_error
 from chaincomp.problem import Problem
 
 
@@ -86,7 +87,8 @@ def solve_random(problem: Problem, cache_reservation: int | str | None = None, s
     seed = int(seed or 0)
     rp, tries = random_feasible_placement(problem, c, seed)
     if not rp.feasible:
-        raise InfeasibleInstance(f"no feasible random placement at c = {c} in {tries} random orders: {rp.reason}")
+        raise NoDesignFound(f"no feasible random placement at c = {c} in {tries} random orders ({rp.reason}); "
+                            "not a proof that none exists — try another --seed or --method greedy")
     alloc = gca(problem, rp.placement)
     return Solution.create(
         problem, "random", rp.placement, alloc,
@@ -149,7 +151,7 @@ def solve_bprr_milp_method(problem: Problem, design_concurrency: int | None = No
         r = solve_bprr_milp(problem, R, solver=solver, time_limit_s=60.0 if time_limit_s is None else time_limit_s,
                             mip_gap=mip_gap, threads=threads, seed=seed, progress=bool(progress))
     if r.allocation is None:
-        raise InfeasibleInstance(f"BPRR MILP found no solution ({r.result.status}: {r.result.message})")
+        raise no_solution_error(r.result, "BPRR MILP")
     wall = time.perf_counter() - t0
     info = _solver_info(r, "BPRR exact MILP (13), reconstructed from SPEC §4.2; exactness tested against brute force")
     return Solution.create(problem, "bprr-milp", r.placement, r.allocation,
@@ -182,7 +184,7 @@ def solve_bprr_ilp_method(problem: Problem, design_concurrency: int | None = Non
                           time_limit_s=60.0 if time_limit_s is None else time_limit_s, mip_gap=mip_gap,
                           threads=threads, seed=seed, progress=bool(progress))
     if r.allocation is None:
-        raise InfeasibleInstance(f"BPRR routing ILP found no solution ({r.result.status}: {r.result.message})")
+        raise no_solution_error(r.result, "BPRR routing ILP")
     wall = time.perf_counter() - t0
     info = _solver_info(r, f"BPRR routing ILP (19) on CG-BPRR's placement, {formulation}")
     return Solution.create(problem, "bprr-ilp", placement, r.allocation,

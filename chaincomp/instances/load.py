@@ -256,8 +256,8 @@ def _resolve(spec: ModelSpec, label: str, prefix: str, card, extra) -> ResolvedM
 def _check_overrides(arrival_rate: float | None, target_load: float | None) -> None:
     if arrival_rate is not None and not (arrival_rate > 0):
         raise InvalidInstance(f"--rate: expected a number > 0, got {arrival_rate}")
-    if target_load is not None and not (0 < target_load <= 1):
-        raise InvalidInstance(f"--target-load: expected a number in (0, 1], got {target_load}")
+    if target_load is not None:
+        io_limits.check_target_load(target_load)
 
 
 def load_problem(

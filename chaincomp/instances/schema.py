@@ -194,7 +194,7 @@ class WorkloadSpec(_Strict):
 
     description: Optional[str] = None
     arrival_rate: Optional[Rate] = Field(None, description="λ, requests per second (required here or via --rate).")
-    target_load: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(0.7, description="ρ̄ in (0, 1]: the design needs ν ≥ λ/ρ̄.")
+    target_load: Annotated[float, Field(ge=_lim.MIN_TARGET_LOAD, le=1, allow_inf_nan=False)] = Field(0.7, description="ρ̄ in [1e-6, 1]: the design needs ν ≥ λ/ρ̄.")
     mean_input_tokens: Annotated[float, Field(ge=0, le=_lim.MAX_TOKENS, allow_inf_nan=False)] = Field(2000.0, description="l̄_in, mean prompt length (tokens).")
     mean_output_tokens: Annotated[float, Field(ge=1, le=_lim.MAX_TOKENS, allow_inf_nan=False)] = Field(20.0, description="l̄_out, mean generated tokens (≥ 1).")
     block_overhead_ms: TimeMs = Field(1.0, description="t_o, per-block per-job overhead (ms).")
@@ -257,7 +257,7 @@ class SolutionInstance(_SolStrict):
     block_size_gb: FinitePos
     cache_size_gb: FinitePos
     arrival_rate: Annotated[float, Field(ge=_lim.MIN_ARRIVAL_RATE, le=_lim.MAX_ARRIVAL_RATE, allow_inf_nan=False)]
-    target_load: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.7
+    target_load: Annotated[float, Field(ge=_lim.MIN_TARGET_LOAD, le=1, allow_inf_nan=False)] = 0.7
     mean_input_tokens: Optional[Annotated[float, Field(ge=0, le=_lim.MAX_TOKENS, allow_inf_nan=False)]] = None
     mean_output_tokens: Optional[Annotated[float, Field(ge=0, le=_lim.MAX_TOKENS, allow_inf_nan=False)]] = None
     servers: list[SolutionServer] = Field(min_length=1, max_length=_lim.MAX_SERVERS)

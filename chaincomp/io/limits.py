@@ -26,11 +26,23 @@ MAX_MEMORY_GB = 100_000.0
 MAX_GPUS = 1024
 #: any time constant (τ^c, τ^p, overheads), seconds (≈ 11.6 days)
 MAX_TIME_S = 1e6
+#: a solver time limit (--time-limit, time_limit_s), s (≈ 11.6 days); a batch task's hard limit
+#: (--task-timeout, task_timeout_s; default 2 × time_limit_s + 60), s (≈ 23 days, below the 2³¹ ms
+#: that the operating system's wait accepts)
+MAX_TIME_LIMIT_S = 1e6
+MAX_TASK_TIMEOUT_S = 2e6 + 60
+#: memory limit per batch worker, GB (a worker imports numpy, numba and HiGHS: below 1 GB it cannot start)
+MIN_WORKER_MEMORY_GB = 1.0
+MAX_WORKER_MEMORY_GB = 1e5
+#: batch worker processes
+MAX_WORKERS = 1024
 #: RTT, ms
 MAX_RTT_MS = 1e9
 #: arrival rate λ, requests per second (below MIN the simulated horizon n/λ overflows)
 MAX_ARRIVAL_RATE = 1e9
 MIN_ARRIVAL_RATE = 1e-9
+#: target load ρ̄ (below MIN the required rate λ/ρ̄ leaves any meaningful range)
+MIN_TARGET_LOAD = 1e-6
 #: mean token counts (input / output) and max_seq_len
 MAX_TOKENS = 10_000_000
 #: sizes of architecture figures (hidden size, heads, vocab, …)
@@ -63,6 +75,9 @@ MAX_HORIZON_S = 1e9
 #: block's reload time overflows)
 MAX_LOAD_BANDWIDTH_GB_S = 1e6
 MIN_LOAD_BANDWIDTH_GB_S = 1e-6
+#: jobs expected over one simulated timeline (`simulate --events`; each policy replays them in a
+#: Python event loop at ≈ 5 µs per job)
+MAX_TIMELINE_JOBS = 5_000_000
 #: PETALS rebalancing checks over one simulated timeline (horizon / --petals-period)
 MAX_PERIODIC_CHECKS = 100_000
 
@@ -99,6 +114,11 @@ def bounded_option(value: float | None, name: str, lower: float = 0.0, upper: fl
     return value
 
 
+def check_target_load(value: float | None, name: str = "--target-load") -> float | None:
+    """ρ̄ in [MIN_TARGET_LOAD, 1] (None passes)."""
+    return bounded_option(value, name, MIN_TARGET_LOAD, 1.0)
+
+
 def check_count(value: int, limit: int, what: str, where: str) -> None:
     """Refuse ``value > limit`` with a message naming what is counted and the documented limit."""
     if value > limit:
@@ -132,6 +152,8 @@ def check_problem(problem, where: str) -> None:
         v = float(getattr(problem, name))
         if not (np.isfinite(v) and v > 0):
             raise InvalidInstance(f"{where}: {name}: expected a finite number > 0, got {v}")
+    if not MIN_TARGET_LOAD <= problem.target_load <= 1:
+        raise InvalidInstance(f"{where}: target_load: expected ρ̄ in [{MIN_TARGET_LOAD:g}, 1], got {problem.target_load}")
     ratio = (float(problem.memory_gb.max()) - problem.block_size_gb) / problem.cache_size_gb
     if not np.isfinite(ratio) or ratio > MAX_CACHE_RANGE:
         raise InvalidInstance(

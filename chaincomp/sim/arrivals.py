@@ -90,6 +90,10 @@ def _parse_time(values: list[str], path: Path, first_line: int = 2) -> np.ndarra
         ts = np.array([v.strip().replace(" ", "T") for v in values], dtype="datetime64[ns]")
     except ValueError as exc:
         raise InvalidInstance(f"{path}: column TIMESTAMP: expected timestamps like 2023-11-16 18:17:03.97996 ({exc})") from None
+    ns = ts.astype(np.int64)
+    if ns.size and int(ns.max()) - int(ns[0]) > np.iinfo(np.int64).max:  # offsets from the first row must fit int64 ns
+        raise InvalidInstance(f"{path}: column TIMESTAMP: the trace spans {(int(ns.max()) - int(ns[0])) / 3.15576e16:.0f} "
+                              "years from its first row; at most 292 years (nanosecond offsets) are supported")
     return (ts - ts[0]).astype(np.int64) / 1e9
 
 
@@ -126,6 +130,9 @@ def load_trace(path: str | Path, first: int | None = None, offset: int = 0, rate
     if header is None:
         raise InvalidInstance(f"{path}: empty trace file; expected header {','.join(TRACE_COLUMNS)}")
     header = [h.strip() for h in header]
+    twice = sorted({h for h in header if header.count(h) > 1 and h in TRACE_COLUMNS})
+    if twice:
+        raise InvalidInstance(f"{path}: header {','.join(header)} names column(s) {', '.join(twice)} twice; which one is meant? keep one")
     missing = [c for c in TRACE_COLUMNS if c not in header]
     if missing:
         raise InvalidInstance(f"{path}: header {','.join(header)} lacks column(s) {', '.join(missing)}; expected {','.join(TRACE_COLUMNS)}")

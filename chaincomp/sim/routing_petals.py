@@ -43,7 +43,7 @@ BACKOFF_MAX_S = 60.0
 
 def backoff_delay(attempt: int) -> float:
     """Delay before retry number ``attempt`` (1-based): 1 s doubling, capped at 60 s."""
-    return min(BACKOFF_INITIAL_S * 2.0 ** (max(attempt, 1) - 1), BACKOFF_MAX_S)
+    return min(BACKOFF_INITIAL_S * 2.0 ** min(max(attempt, 1) - 1, 64), BACKOFF_MAX_S)  # 2^64 s ≫ the cap: no overflow
 
 
 class PetalsRouting(RoutingPolicy):

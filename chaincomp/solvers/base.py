@@ -80,6 +80,19 @@ class SolveResult:
         }
 
 
+def no_solution_error(result: "SolveResult", what: str) -> Exception:
+    """The error for a solve that ended without a solution: :class:`InfeasibleInstance` (exit 2) only
+    when the solver proved the model infeasible; otherwise (time limit, interrupt, numerical trouble)
+    :class:`NoDesignFound` (exit 3) — running out of budget is not a proof."""
+    from chaincomp.errors import InfeasibleInstance, NoDesignFound
+
+    detail = f"{result.status}: {result.message}" if result.message else result.status
+    if result.status == "infeasible":
+        return InfeasibleInstance(f"{what}: the solver proved the model infeasible ({detail})")
+    return NoDesignFound(f"{what}: no solution within the budget ({detail}); not a proof that none exists — "
+                         "give more time (--time-limit)")
+
+
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
     if objective is None or bound is None or not np.isfinite(objective) or not np.isfinite(bound):
         return None

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from chaincomp.core.placement import Placement
-from chaincomp.problem import Problem, TimingModel
+from chaincomp.problem import Problem
 from chaincomp.sim.engine import Job, Simulator, placement_slots
 from chaincomp.sim.routing_bprr import WsrrRouting
 from chaincomp.sim.routing_petals import PetalsRouting, backoff_delay

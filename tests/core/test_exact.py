@@ -15,7 +15,6 @@ from chaincomp.core.exact import ExactInstance, check, closed_form_bound, finali
 from chaincomp.core.placement import Placement
 from chaincomp.core.solution import Solution
 from chaincomp.errors import VerificationError
-from chaincomp.problem import Problem
 from tests.conftest import worked_example_problem
 from tests.formulations.exact_bruteforce import exact_brute_force
 from tests.formulations.tiny import random_instance

@@ -1,6 +1,5 @@
 """The verifier catches every kind of corruption (each mutation below must be reported)."""
 
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -56,7 +55,6 @@ def test_chain_rule_violation(good):
 
 
 def test_wrong_blocks_per_hop(good):
-    p = good.problem
     ch = good.allocation.chains[0]
     wrong = Chain(ch.servers, (1, 1), ch.service_time_s)
     assert any("processes 2 blocks" in e for e in verify_solution(_with(good, chains=[wrong] + list(good.allocation.chains[1:]))))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import math
 
-import numpy as np
 
 
 def _slots(problem, j, m):

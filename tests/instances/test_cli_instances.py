@@ -50,7 +50,7 @@ def test_generate_command_deterministic(tmp_path):
     args = ["generate", "bloom", "--count", "3", "--seed", "4", "--servers", "12", "--eta", "0.25", "--json"]
     r1 = runner.invoke(app, args + ["--out", str(tmp_path / "a")])
     r2 = runner.invoke(app, args + ["--out", str(tmp_path / "b")])
-    assert r1.exit_code == 0, r1.output
+    assert r1.exit_code == 0 and r2.exit_code == 0, r1.output + r2.output
     files = json.loads(r1.output)["files"]
     assert len(files) == 3 and all(f["servers"] == 12 for f in files)
     for name in ("bloom-s4-000.json", "bloom-s4-001.json", "bloom-s4-002.json"):

@@ -2,7 +2,6 @@
 
 import csv
 import json
-from dataclasses import replace
 from datetime import datetime
 
 import numpy as np

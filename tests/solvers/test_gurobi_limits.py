@@ -13,7 +13,6 @@ import subprocess
 import sys
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
 from chaincomp.errors import SolverUnavailable

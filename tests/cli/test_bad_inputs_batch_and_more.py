@@ -1,0 +1,205 @@
+"""Bad input to batch, report, verify, calibrate, traces, experiment, export and the baselines: exit 2
+(or the documented outcome) with the field and what was expected — never an internal error, a raw
+traceback, a runaway allocation or a silently changed value. Each case was found by a second CLI
+fuzz campaign (issue 10, session 6); the comment says what happened before."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from chaincomp.errors import InfeasibleInstance, NoDesignFound
+from chaincomp.solvers.base import SolveResult, no_solution_error
+from tests.fuzz import strategies as S
+from tests.fuzz.harness import run_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = "example:worked-example"
+
+
+def _batch(*extra: str, out: Path) -> list[str]:
+    return ["batch", EXAMPLE, "-m", "greedy", "--dry-run", "--out", str(out), *extra]
+
+
+@pytest.mark.parametrize("extra,says", [
+    (["--task-timeout", "2200000"], "--task-timeout: expected a finite number in (0, 2.00006e+06]"),  # OverflowError in wait()
+    (["-p", "time_limit_s=1.2e6"], "parameter time_limit_s: expected a number of seconds in (0, 1e+06]"),  # the same, via 2×limit+60
+    (["--memory-limit-gb", "1e12"], "--memory-limit-gb: expected a finite number in [1, 100000]"),  # setrlimit traceback
+    (["--memory-limit-gb", "0.1"], "--memory-limit-gb: expected a finite number in [1, 100000]"),  # MemoryError traceback
+    (["-p", "time_limit_s=nan"], "parameter time_limit_s: expected a number of seconds"),  # TypeError: 'str' <= 'int'
+    (["-p", "mip_gap=nan"], "parameter mip_gap: expected a finite number"),
+    (["-p", "sim_jobs=nan"], "parameter sim_jobs: expected a whole number"),  # ValueError traceback
+    (["-p", "sim_jobs=99999999999"], "parameter sim_jobs: expected a whole number of simulated jobs in 1..50000000"),  # 745 GiB
+    (["-p", "c=1.5"], "parameter cache_reservation: expected 'auto' or an integer ≥ 1"),  # silently ran with c = 1
+    (["-p", "c=true"], "parameter cache_reservation: expected 'auto' or an integer ≥ 1"),
+    (["-p", "threads=-1"], "parameter threads: expected an integer in 1..4096"),  # accepted
+    (["-p", "seed=5,6"], "parameter seed: the seed of each task comes from --seeds"),  # two labels, both ran seed 0
+    (["--workers", "100000"], "--workers: expected 1..1024"),
+])
+def test_batch_options_and_parameters_are_checked_before_any_task(tmp_path, extra, says):
+    res = run_cli(*_batch(*extra, out=tmp_path / "r.jsonl"), limit_s=30)
+    assert res.code == 2 and says in res.stderr, res.output
+
+
+@pytest.mark.parametrize("body,says", [
+    ('task_timeout_s = 1e7', "task_timeout_s: expected a number of seconds in (0, 2.00006e+06]"),
+    ('seeds = []', "seeds: an empty list runs nothing"),  # ran 0 tasks, exit 0
+    ('[runs.params]\nc = 1.5', "parameter cache_reservation"),
+])
+def test_manifest_values_are_checked(tmp_path, body, says):
+    if body.startswith("[runs"):  # a run's parameter table
+        text = 'instances = ["example:worked-example"]\n[[runs]]\nmethods = ["greedy"]\n' + body + "\n"
+    else:
+        text = 'instances = ["example:worked-example"]\nmethods = ["greedy"]\n' + body + "\n"
+    mf = tmp_path / "study.toml"
+    mf.write_text(text)
+    res = run_cli("batch", "--manifest", str(mf), "--dry-run", "--out", str(tmp_path / "r.jsonl"), limit_s=30)
+    assert res.code == 2 and says in res.stderr, res.output
+
+
+def _record(**metric) -> dict:
+    sol = json.loads(json.dumps(S.solution()))
+    sol["metrics"].update(metric)
+    return {"chaincomp_results": 1, "task_id": "t1", "instance": EXAMPLE, "instance_name": "worked-example",
+            "method": "greedy", "params": {}, "seed": 0, "config": "greedy", "status": "ok", "error": None,
+            "wall_time_s": 0.1, "method_time_s": 0.1, "solution": sol}
+
+
+@pytest.mark.parametrize("field,value", [("job_servers", 1e308), ("job_servers", -1), ("response_time_lower_s", 1e308)])
+def test_report_skips_records_with_impossible_figures(tmp_path, field, value):
+    """1e308 job servers made the mean overflow to inf (ValueError writing the JSON); −1 was averaged."""
+    good = _record()
+    bad = _record(**{field: value})
+    bad["task_id"] = "t2"
+    f = tmp_path / "r.jsonl"
+    f.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    res = run_cli("report", str(f), "--json", limit_s=30)
+    assert res.code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["records"] == 1 and "line 2" in res.stderr and field in res.stderr
+    assert data["groups"][0]["job_servers_mean"] == good["solution"]["metrics"]["job_servers"]
+
+
+@pytest.mark.parametrize("edit,says", [
+    (lambda d: d["instance"].update(arrival_rate=10.0, target_load=1e-308), "instance.target_load (ρ̄) = 1e-308"),  # OverflowError
+    (lambda d: d["chains"][0].update(capacity=10**400), "exceeds 2^53"),  # OverflowError
+    (lambda d: d["instance"].update(mean_input_tokens=-1), "instance.mean_input_tokens = -1"),  # said "valid"
+])
+def test_verify_reports_every_impossible_number_as_a_violation(tmp_path, edit, says):
+    d = copy.deepcopy(S.solution())
+    edit(d)
+    f = tmp_path / "d.json"
+    f.write_text(json.dumps(d))
+    res = run_cli("verify", str(f), limit_s=30)
+    assert res.code == 1 and says in res.stdout, res.output
+
+
+def test_verify_shows_recomputed_figures_when_the_file_has_no_metrics(tmp_path):
+    d = copy.deepcopy(S.solution())
+    truth = dict(d.pop("metrics"))
+    f = tmp_path / "d.json"
+    f.write_text(json.dumps(d))
+    res = run_cli("verify", str(f), limit_s=30)
+    assert res.code == 0 and f"Σc = {truth['total_capacity']}" in res.stdout
+    assert f"job servers = {truth['job_servers']}" in res.stdout and "None" not in res.stdout
+
+
+def test_target_load_has_a_lower_limit():
+    res = run_cli("solve", "-e", "worked-example", "-m", "bprr", "--rate", "1e9", "--target-load", "1e-308", limit_s=30)
+    assert res.code == 2 and "--target-load: expected a finite number in [1e-06, 1]" in res.stderr, res.output
+
+
+def test_petals_retry_backoff_never_overflows():
+    from chaincomp.sim.routing_petals import BACKOFF_MAX_S, backoff_delay
+
+    assert backoff_delay(1) == pytest.approx(1.0)
+    assert backoff_delay(10**6) == BACKOFF_MAX_S  # 2.0 ** 999999 raised OverflowError
+
+
+def test_tiny_service_scale_is_refused():
+    res = run_cli("experiment", "testbed", "--quick", "--service-scale", "1e-300", limit_s=30)  # ZeroDivisionError
+    assert res.code == 2 and "--service-scale" in res.stderr, res.output
+
+
+def test_a_timeline_with_too_many_jobs_is_refused_before_it_runs(tmp_path):
+    """λ = 1000 over a day is 8.6·10⁷ jobs: it ran past 90 s and 1.8 GB."""
+    design = tmp_path / "d.json"
+    design.write_text(json.dumps(S.solution()))
+    ev = tmp_path / "e.json"
+    ev.write_text(json.dumps({"events": [{"time_s": 200, "kind": "rate", "arrival_rate": 1000}], "horizon_s": 86400}))
+    res = run_cli("simulate", str(design), "--events", str(ev), "--timeline-policy", "none", limit_s=30)
+    assert res.code == 2 and "jobs expected over the timeline" in res.stderr and "5000000" in res.stderr, res.output
+
+
+def test_event_numbers_are_strictly_typed(tmp_path):
+    """"40" and true were coerced to numbers."""
+    design = tmp_path / "d.json"
+    design.write_text(json.dumps(S.solution()))
+    ev = tmp_path / "e.json"
+    ev.write_text(json.dumps({"events": [{"time_s": True, "kind": "rate", "arrival_rate": "0.5"}], "horizon_s": "100"}))
+    res = run_cli("recompose", str(design), str(ev), limit_s=30)
+    assert res.code == 2, res.output
+    for field in ("events[0].time_s", "events[0].arrival_rate", "horizon_s"):
+        assert field in res.stderr
+
+
+def _measurements(tmp_path: Path, edit) -> str:
+    rows = list(csv.reader((ROOT / "docs/examples/measurements.csv").open()))
+    rows = edit(rows)
+    p = tmp_path / "m.csv"
+    with p.open("w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    return str(p)
+
+
+def test_calibrate_refuses_a_fit_that_solve_would_refuse(tmp_path):
+    """All-zero timings wrote τ^p = 0, τ^c = −0.0: a cluster that `solve` then refused."""
+    def zero(rows):
+        h = rows[0]
+        for r in rows[1:]:
+            r[h.index("compute_s")] = "0"
+            r[h.index("comm_s")] = "0"
+        return rows
+
+    f = _measurements(tmp_path, zero)
+    res = run_cli("calibrate", f, "--cluster", str(ROOT / "docs/examples/cluster.json"), "--out", str(tmp_path / "c.json"), limit_s=30)
+    assert res.code == 2 and "τ^p = 0 s, but it must be > 0" in res.stderr, res.output
+    assert not (tmp_path / "c.json").exists()
+
+
+def test_a_column_given_twice_is_refused(tmp_path):
+    f = _measurements(tmp_path, lambda rows: [r + [r[rows[0].index("compute_s")] if i else "compute_s"] for i, r in enumerate(rows)])
+    res = run_cli("calibrate", f, limit_s=30)
+    assert res.code == 2 and "names column(s) compute_s twice" in res.stderr, res.output
+    trace = tmp_path / "t.csv"
+    trace.write_text("TIMESTAMP,ContextTokens,GeneratedTokens,ContextTokens\n2023-11-16 18:17:03.97,10,2,99\n2023-11-16 18:17:04.5,20,3,99\n")
+    res = run_cli("simulate", "--example", "mig-testbed", "--arrivals", "trace", "--trace", str(trace), "--jobs", "2", limit_s=30)
+    assert res.code == 2 and "names column(s) ContextTokens twice" in res.stderr, res.output
+
+
+def test_a_trace_spanning_three_centuries_gets_the_true_reason(tmp_path):
+    """Rows 1700 → 2000 were called 'not non-decreasing' (the int64 nanosecond offset wrapped)."""
+    trace = tmp_path / "t.csv"
+    trace.write_text("TIMESTAMP,ContextTokens,GeneratedTokens\n1700-01-01 00:00:01.00,10,10\n2000-12-31 23:59:59.00,10,10\n")
+    res = run_cli("simulate", "--example", "mig-testbed", "--arrivals", "trace", "--trace", str(trace), limit_s=30)
+    assert res.code == 2 and "spans 301 years" in res.stderr and "non-decreasing" not in res.stderr, res.output
+
+
+def test_a_solver_out_of_time_is_no_design_found_not_infeasible():
+    """bprr-milp at --time-limit 0.01 said "infeasible", exit 2 (README: no design within the budget is exit 3)."""
+    def result(status: str) -> SolveResult:
+        return SolveResult(status, None, None, None, 0.01, 0, 0, 0, 0, "highs", "", message="")
+
+    assert isinstance(no_solution_error(result("time_limit"), "BPRR MILP"), NoDesignFound)
+    assert isinstance(no_solution_error(result("interrupted"), "BPRR MILP"), NoDesignFound)
+    assert isinstance(no_solution_error(result("infeasible"), "BPRR MILP"), InfeasibleInstance)
+
+
+@pytest.mark.parametrize("name", ["", " ", " bigscience/bloom"])
+def test_petals_export_refuses_a_blank_model_name(name):
+    res = run_cli("solve", "-e", "bloom-j20", "--export", "petals", "--model-name", name, limit_s=60)
+    assert res.code == 2 and "--model-name: expected a Hugging Face repo id" in res.stderr, res.output
