@@ -89,9 +89,10 @@ def _is_number(v) -> bool:
 
 
 def check_options(options: dict, where: str = "option") -> dict:
-    """Check the common method options before any work (``solve`` and every ``batch`` task): the
-    same value is refused in both with the same words, never truncated (``c = 1.5``) or passed on as
-    a string (``time_limit_s = "nan"``). Options a method does not know are its own to refuse.
+    """Check the common method options of every ``batch`` task before any work, by the rules that
+    ``solve`` applies to its command-line options (``-c``, ``--time-limit``, ``--mip-gap``,
+    ``--threads``, ``--seed``): a value is never truncated (``c = 1.5``) or passed on as a string
+    (``time_limit_s = "nan"``). Options a method does not know are its own to refuse.
 
     ``cache_reservation``: ``"auto"``/None or an integer ≥ 1; ``time_limit_s``: a finite number in
     (0, MAX_TIME_LIMIT_S]; ``mip_gap``: in [0, 10⁶]; ``threads``: 1..4096; ``seed``: 0..2⁶³−1;
