@@ -159,7 +159,7 @@ def test_manifest_paths_stay_inside_and_types_are_checked(tmp_path):
         ({"instances": ["example:worked-example"], "methods": ["greedy"], "out": "../../r.jsonl"}, "leaves"),
         ({"instances": ["example:worked-example"], "methods": ["greedy"], "providers": ["/tmp/evil.py"]}, "absolute"),
         ({"instances": "example:worked-example", "methods": [1]}, "expected a string or a list of strings"),
-        ({"instances": ["example:worked-example"], "methods": ["greedy"], "task_timeout_s": True}, "finite number of seconds"),
+        ({"instances": ["example:worked-example"], "methods": ["greedy"], "task_timeout_s": True}, "expected a number of seconds in"),
         ({"instances": ["example:worked-example"], "methods": ["greedy"], "seeds": {"a": 1}}, "seeds"),
         ({"instances": ["example:worked-example"], "methods": ["greedy"], "params": {"c": [[1]]}}, "scalar"),
     ]:
