@@ -57,6 +57,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from chaincomp.io import limits as _limits
+
 #: ``architectures[0]`` → model_type, for configs that omit ``model_type``
 ARCHITECTURES = {
     "LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral",
@@ -121,7 +123,10 @@ class _Reader:
                 return k, self.data[k]
         return keys[0], None
 
-    def int(self, *keys, default: int | None = None, required: bool = True, minimum: int = 1, why: str = "") -> int | None:
+    def int(self, *keys, default: int | None = None, required: bool = True, minimum: int = 1, why: str = "",
+            maximum: int = _limits.MAX_ARCH_DIM) -> int | None:
+        """An integer field (the first of ``keys`` present) in minimum..maximum — every architecture
+        figure is bounded (docs/reliability.md, Limits), so no derivation overflows a float."""
         key, v = self.raw(*keys)
         if v is None:
             if default is not None or not required:
@@ -132,6 +137,9 @@ class _Reader:
             raise HFConfigError(key, f"expected an integer ≥ {minimum}, got {v!r}")
         if v < minimum:
             raise HFConfigError(key, f"expected an integer ≥ {minimum}, got {v!r}")
+        if v > maximum:
+            shown = repr(v) if len(repr(v)) <= 24 else f"{repr(v)[:6]}… ({len(repr(v))} digits)"
+            raise HFConfigError(key, f"expected an integer in {minimum}..{maximum} (docs/reliability.md, Limits), got {shown}")
         return int(v)
 
     def bool(self, key: str, default: bool) -> bool:
@@ -232,10 +240,10 @@ def read_hf_config(data: dict[str, Any], overrides: dict[str, Any] | None = None
     dtype = _dtype(data)
     name = data.get("_name_or_path") if isinstance(data.get("_name_or_path"), str) and data.get("_name_or_path") else None
     vocab = r.int("vocab_size", required=False)
-    max_seq = r.int("max_position_embeddings", "seq_length", "n_positions", required=False)
+    max_seq = r.int("max_position_embeddings", "seq_length", "n_positions", required=False, maximum=_limits.MAX_TOKENS)
     max_given = max_seq is not None
     max_seq = max_seq or DEFAULT_MAX_SEQ_LEN
-    layers = r.int("num_hidden_layers", "n_layer", "num_layers")
+    layers = r.int("num_hidden_layers", "n_layer", "num_layers", maximum=_limits.MAX_BLOCKS)
     E = k_act = 1
 
     if mtype in GATED:

@@ -65,7 +65,7 @@ MAX_SEEDS = 100_000
 MAX_TASKS = 1_000_000
 #: simulated jobs per replication; replications
 MAX_SIM_JOBS = 50_000_000
-MAX_REPLICATIONS = 10_000
+MAX_REPLICATIONS = 1_000  # each replication costs ≈ 7 ms even at 2 jobs: 1 000 stay within seconds
 #: length of an identifier (server id, names)
 MAX_ID_LENGTH = 256
 #: events in one timeline (recompose re-plans after each one); a timeline's horizon, s (≈ 31.7 years)
