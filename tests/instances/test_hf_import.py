@@ -260,6 +260,10 @@ def test_model_file_overrides_through_hf_config(tmp_path):
     (dict(BLOOM_176B, n_head=113), r"n_head: 113 heads do not divide hidden_size 14336|num_attention_heads: 113"),
     (dict(LLAMA2_7B, torch_dtype="float8"), r"torch_dtype: expected one of"),
     (dict(LLAMA2_7B, quantization_config={"quant_method": "gptq", "bits": 4}), r"quantization_config: unsupported quantization 'gptq'"),
+    # every integer read is bounded: these overflowed a float during the derivation (internal error)
+    (dict(MIXTRAL_8X7B, num_local_experts=10**400), r"num_local_experts: expected an integer in 1\.\.10000000 .*\(401 digits\)"),
+    (dict(MIXTRAL_8X7B, head_dim=1e308), r"head_dim: expected an integer in 1\.\.10000000"),
+    (dict(MIXTRAL_8X7B, num_experts_per_tok=10**30), r"num_experts_per_tok: expected an integer in 1\.\.10000000"),
 ])
 def test_inconsistent_or_unknown_configs_are_refused_naming_the_field(tmp_path, cfg, needle):
     with pytest.raises(InvalidInstance, match=r"config\.json: " + needle):
