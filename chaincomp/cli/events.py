@@ -58,7 +58,7 @@ def events(
             raise UsageError(f"unknown timeline kind {kind!r}; choose churn, region or diurnal")
     if not parts:
         raise UsageError("give at least one timeline kind")
-    tl = g.merge(*parts)
+    tl = g.merge(*parts, problem=problem)
     common.emit_json(json.dumps(tl.to_dict(), indent=2), out is None, out)
     if out is not None:
         common.console.print(f"wrote {out} ({len(tl.events)} events)")

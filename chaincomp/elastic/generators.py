@@ -155,7 +155,26 @@ def diurnal(problem: Problem, horizon_s: float = 86400.0, windows: int = 24, pea
                                         f"noise ±{noise:g}, seed {seed}")
 
 
-def merge(*timelines: Timeline) -> Timeline:
-    """One timeline with all events (stable time order) and the largest horizon."""
-    events = [e for t in timelines for e in t.events]
-    return _timeline(events, max(t.horizon_s for t in timelines), " + ".join(t.description or "" for t in timelines))
+def merge(*timelines: Timeline, problem: Problem | None = None) -> Timeline:
+    """One timeline with all events (stable time order) and the largest horizon. With ``problem``
+    (the cluster at t = 0) the merged events are made consistent with each other: a departure of a
+    server that is already gone and a join of a server that is present are dropped (e.g. churn
+    making a server of a failed region leave), so the file passes :func:`~chaincomp.elastic.events.parse_events`."""
+    events = sorted((e for t in timelines for e in t.events), key=lambda e: e.time_s)
+    description = " + ".join(t.description or "" for t in timelines)
+    if problem is not None:
+        present, kept = set(problem.server_ids), []
+        for e in events:
+            if e.kind in ("leave", "fail"):
+                if e.server not in present:
+                    continue
+                present.discard(e.server)
+            elif e.kind == "join":
+                if e.server in present:
+                    continue
+                present.add(e.server)
+            kept.append(e)
+        if len(kept) < len(events):
+            description += f" ({len(events) - len(kept)} events dropped: they applied to a server already gone or present)"
+        events = kept
+    return _timeline(events, max(t.horizon_s for t in timelines), description)

@@ -198,6 +198,10 @@ def run_dispatch(quick: bool = False, seed: int = 0, data_dir=None, cache_reserv
     full = gbp_cr(base.with_workload(arrival_rate=1e9), int(cache_reservation))
     alloc = gca(base, full.placement)
     nu = alloc.service_rate
+    if not alloc.chains:
+        raise UsageError(f"dispatch experiment: at c = {int(cache_reservation)} GBP-CR + GCA form no chain on the "
+                         f"{num_servers}-server cluster (its servers have no room for c jobs' cache next to their "
+                         "blocks), so there is no load to vary; give a smaller -c")
     loads = [0.3, 0.6, 0.9] if quick else [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
     pols = ("jffc", "jsq", "jiq", "sed", "sa-jsq")
     rows = []

@@ -181,6 +181,10 @@ def resolve_model(spec: ModelSpec, hf_card: catalog.ModelCard | None = None, hf_
             ppb = catalog.llama_params_per_block(hidden, heads, kv_heads, inter) if card.name != "BLOOM-176B" else catalog.bloom_params_per_block(hidden)
     if active is None:
         active = ppb
+    if active is not None and ppb is not None and active > ppb:
+        raise FieldError("model", "active_params_per_block",
+                         f"{active:g} active parameters per block exceed the {ppb:g} a block holds (params_per_block); "
+                         "a token runs at most every weight of the block")
     max_seq = pick("max_seq_len")
     dtype = spec.dtype if ("dtype" in spec.model_fields_set or "dtype" not in hf_extra) else hf_extra["dtype"]
 

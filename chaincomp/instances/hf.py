@@ -178,6 +178,11 @@ def _dtype(data: dict[str, Any]) -> str | None:
             raise HFConfigError("quantization_config", f"expected an object, got {q!r}")
         method = str(q.get("quant_method", "bitsandbytes")).lower()
         if method == "bitsandbytes":
+            for flag in ("load_in_4bit", "load_in_8bit"):  # JSON booleans only: "false" is not false
+                if q.get(flag) is not None and not isinstance(q[flag], bool):
+                    raise HFConfigError(f"quantization_config.{flag}", f"expected true or false, got {q[flag]!r}")
+            if q.get("load_in_4bit") and q.get("load_in_8bit"):
+                raise HFConfigError("quantization_config", "load_in_4bit and load_in_8bit are both true; a model loads in one of them")
             if q.get("load_in_4bit"):
                 qt = str(q.get("bnb_4bit_quant_type", "fp4")).lower()
                 if qt != "nf4":

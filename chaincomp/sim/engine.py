@@ -39,6 +39,13 @@ from chaincomp.errors import ChaincompError
 from chaincomp.problem import Problem
 
 
+#: retries a run may make (Retry decisions, e.g. PETALS' backoff while every path is full): at most
+#: max(MAX_RETRIES, RETRIES_PER_JOB × jobs) — ≈ 40 µs each, so a run stays within about 20 s beyond
+#: its jobs; an overloaded cluster would otherwise retry without end (work ∝ jobs × backlog)
+MAX_RETRIES = 500_000
+RETRIES_PER_JOB = 20
+
+
 class SimulationError(ChaincompError):
     """A policy broke the engine's rules (over-full path, lost jobs, retry in the past)."""
 
@@ -365,6 +372,14 @@ class Simulator:
         """Re-offer ``job`` to the policy at absolute time ``at_s`` (≥ now)."""
         if not at_s >= self.now:
             raise SimulationError(f"policy {self._policy_name!r} asked job {job.index} to retry at {at_s} < now {self.now}")
+        self._retries += 1
+        if self._retries > self._retry_budget:
+            from chaincomp.errors import UsageError
+
+            raise UsageError(
+                f"policy {self._policy_name!r}: more than {self._retry_budget} retries for {self._num_jobs} jobs — the cluster "
+                f"cannot keep up at this rate (every path is full, so clients keep retrying; the run's work grows with "
+                f"the backlog). Lower --rate / --load or --jobs (docs/reliability.md, Limits)")
         self._push(float(at_s), _ARRIVAL, job)
 
     # -- loop -----------------------------------------------------------------------------------
@@ -376,6 +391,8 @@ class Simulator:
         """Simulate until every job completed. ``jobs`` must be in arrival order."""
         jobs = list(jobs)
         n = len(jobs)
+        self._num_jobs, self._retries = n, 0
+        self._retry_budget = max(MAX_RETRIES, RETRIES_PER_JOB * n)
         self._free = self._initial.copy()
         self._busy = np.zeros_like(self._free)
         self._heap: list = []

@@ -203,3 +203,39 @@ def test_a_solver_out_of_time_is_no_design_found_not_infeasible():
 def test_petals_export_refuses_a_blank_model_name(name):
     res = run_cli("solve", "-e", "bloom-j20", "--export", "petals", "--model-name", name, limit_s=60)
     assert res.code == 2 and "--model-name: expected a Hugging Face repo id" in res.stderr, res.output
+
+
+# --- third campaign (helper round 7) -----------------------------------------------------------
+
+def test_an_overloaded_petals_run_stops_at_its_retry_budget(tmp_path, monkeypatch):
+    """PETALS clients retry while every path is full: at λ ≫ capacity the work grew with the backlog
+    (8 000 jobs at λ = 100: 64 s; the testbed at --service-scale 1000: over 90 s). The budget is
+    max(5·10⁵, 20 × jobs); lowered here so the test is quick."""
+    from chaincomp.sim import engine
+
+    monkeypatch.setattr(engine, "MAX_RETRIES", 2_000)
+    monkeypatch.setattr(engine, "RETRIES_PER_JOB", 1)
+    res = run_cli("solve", "-e", "worked-example", "-m", "petals", "--out", str(tmp_path / "p.json"), limit_s=60)
+    assert res.code == 0, res.output
+    res = run_cli("simulate", str(tmp_path / "p.json"), "-n", "2000", "--rate", "10", limit_s=60)
+    assert res.code == 2 and "more than 2000 retries for 2000 jobs" in res.stderr, res.output
+
+
+def test_generated_timelines_are_consistent_when_kinds_are_merged(tmp_path):
+    """`events churn,region` made a server of the failed region 'leave' again: recompose refused the file."""
+    from chaincomp.core.solution import Solution
+    from chaincomp.elastic import generators as g
+    from chaincomp.elastic.events import parse_events
+
+    problem = Solution.from_dict(S.solution("mig-testbed")).problem
+    ids = list(problem.server_ids)
+    region = g.region_failure(problem, servers=ids[:4], time_s=0.0)
+    churn = g.churn(problem, 86400.0, fraction=1.0, fail_share=0.5, seed=3)  # every server departs once
+    merged = g.merge(region, churn, problem=problem)
+    assert "dropped" in merged.description
+    parse_events(merged.to_dict(), "<merged>", problem)  # raises if a departure or join does not apply
+
+
+def test_dispatch_experiment_names_why_there_is_no_load():
+    res = run_cli("experiment", "dispatch", "--quick", "-c", "50", limit_s=60)  # said "arrival rate must be > 0, got 0.0"
+    assert res.code == 2 and "form no chain" in res.stderr and "arrival rate" not in res.stderr, res.output

@@ -300,3 +300,24 @@ def test_solve_cli_with_a_raw_config(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "chaincomp.cli", "solve", "--cluster", str(tmp_path / "cluster.json"),
                           "--model", str(tmp_path / "cluster.json"), "--rate", "0.05"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("q,needle", [
+    ({"load_in_4bit": "false", "bnb_4bit_quant_type": "nf4"}, r"quantization_config\.load_in_4bit: expected true or false, got 'false'"),
+    ({"load_in_8bit": "no"}, r"quantization_config\.load_in_8bit: expected true or false"),
+    ({"load_in_4bit": True, "load_in_8bit": True, "bnb_4bit_quant_type": "nf4"}, r"quantization_config: load_in_4bit and load_in_8bit are both true"),
+])
+def test_quantization_flags_are_json_booleans(tmp_path, q, needle):
+    """A string "false" used to mean "on" (nf4: a quarter of the block size)."""
+    with pytest.raises(InvalidInstance, match=r"config\.json: " + needle):
+        load(tmp_path, dict(LLAMA2_7B, quantization_config=q))
+
+
+def test_active_parameters_cannot_exceed_the_block(tmp_path):
+    """4e8 active of 2e8 per block was accepted (F = 8e8)."""
+    (tmp_path / "cluster.json").write_text(json.dumps(CLUSTER))
+    (tmp_path / "m.json").write_text(json.dumps({"layers": 32, "hidden_size": 4096, "num_attention_heads": 32,
+                                                 "params_per_block": 2e8, "active_params_per_block": 4e8,
+                                                 "dtype": "bf16", "max_seq_len": 2048}))
+    with pytest.raises(InvalidInstance, match=r"m\.json: active_params_per_block: 4e\+08 active parameters per block exceed the 2e\+08"):
+        load_problem(tmp_path / "cluster.json", tmp_path / "m.json", arrival_rate=0.1, check=False)
