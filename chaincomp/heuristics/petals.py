@@ -168,6 +168,10 @@ def petals_block_counts(problem: Problem, model: PetalsModel) -> np.ndarray:
     return np.clip(m, 0, problem.num_blocks)
 
 
+#: the smallest per-block compute time the PETALS speeds are derived from (s)
+MIN_TAU_COMP_S = 1e-9
+
+
 def server_speeds(problem: Problem) -> dict[str, np.ndarray]:
     """Per-token speeds PETALS would measure: forward_rps, inference_rps (per block), rtt_s.
 
@@ -176,7 +180,9 @@ def server_speeds(problem: Problem) -> dict[str, np.ndarray]:
     J = problem.num_servers
     l_in = float(problem.mean_input_tokens or 0.0)
     l_out = float(problem.mean_output_tokens or 1.0)
-    tau_p = problem.tau_comp_s
+    # τ^p = 0 (a server whose time is all communication) would announce an infinite speed, which
+    # PETALS cannot rank and JSON cannot hold: it counts as 1 ns per block instead (MIN_TAU_COMP_S)
+    tau_p = np.maximum(problem.tau_comp_s, MIN_TAU_COMP_S)
     fwd_fallback = (l_in + l_out) / tau_p
     inf_fallback = l_out / tau_p
     rtt_fallback = np.maximum(problem.tau_comm_s / l_out - 0.018, 0.0)

@@ -239,3 +239,16 @@ def test_generated_timelines_are_consistent_when_kinds_are_merged(tmp_path):
 def test_dispatch_experiment_names_why_there_is_no_load():
     res = run_cli("experiment", "dispatch", "--quick", "-c", "50", limit_s=60)  # said "arrival rate must be > 0, got 0.0"
     assert res.code == 2 and "form no chain" in res.stderr and "arrival rate" not in res.stderr, res.output
+
+
+def test_petals_speeds_stay_finite_for_a_server_without_compute_time(tmp_path):
+    """τ^p = 0 (allowed when τ^c > 0) printed divide-by-zero warnings and wrote the speeds as null."""
+    inst = S.example("worked-example")
+    inst["cluster"]["servers"][1]["tau_comp_s"] = 0
+    f = tmp_path / "i.json"
+    f.write_text(json.dumps(inst))
+    res = run_cli("solve", "-i", str(f), "-m", "petals", "--out", str(tmp_path / "p.json"), limit_s=60)
+    assert res.code == 0 and "RuntimeWarning" not in res.stderr, res.output
+    petals = json.loads((tmp_path / "p.json").read_text())["extra"]["petals"]
+    for key in ("forward_rps", "inference_rps", "announced_throughput"):
+        assert all(v is not None and v > 0 for v in petals[key]), (key, petals[key])
