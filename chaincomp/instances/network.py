@@ -177,38 +177,52 @@ class TopologyNetwork(Network):
             lines = [ln.strip() for ln in io_files.read_text(path, "Topology Zoo graph file").splitlines()]
         except FileNotFoundError:
             raise InvalidInstance(f"{path}: no such file (Repetita .graph)") from None
-        try:
-            it = iter(enumerate(lines, 1))
-            n = None
-            for _, ln in it:
-                if ln.startswith("NODES"):
-                    n = int(ln.split()[1])
-                    break
-            if n is None:
-                raise ValueError("no 'NODES n' line")
-            next(it)  # header "label x y"
-            self.labels = []
-            for _ in range(n):
-                _, ln = next(it)
-                self.labels.append(ln.split()[0])
-            m = None
-            for _, ln in it:
-                if ln.startswith("EDGES"):
-                    m = int(ln.split()[1])
-                    break
-            if m is None:
-                raise ValueError("no 'EDGES m' line")
-            next(it)  # header "label src dest weight bw delay"
-            self.adj: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-            for _ in range(m):
-                lineno, ln = next(it)
-                parts = ln.split()
+        from chaincomp.io import limits
+
+        max_delay_us = limits.MAX_RTT_MS * 500.0  # an edge's one-way delay, so that 2·delay stays ≤ MAX_RTT_MS
+        it = iter(enumerate(lines, 1))
+
+        def bad(msg: str) -> InvalidInstance:
+            return InvalidInstance(f"{path}: not a Repetita .graph file: {msg}")
+
+        def take(what: str) -> tuple[int, str]:
+            for lineno, ln in it:
+                return lineno, ln
+            raise bad(f"the file ends where {what} was expected")
+
+        def count(keyword: str) -> tuple[int, int]:
+            for lineno, ln in it:
+                if ln.startswith(keyword):
+                    parts = ln.split()
+                    if len(parts) < 2 or not parts[1].isdigit() or not 1 <= int(parts[1]) <= limits.MAX_SERVERS * 100:
+                        raise bad(f"line {lineno}: expected '{keyword} n' with a whole number n ≥ 1, got {ln[:60]!r}")
+                    return lineno, int(parts[1])
+            raise bad(f"no '{keyword} n' line")
+
+        _, n = count("NODES")
+        take("the node header 'label x y'")
+        self.labels = []
+        for i in range(n):
+            lineno, ln = take(f"node {i + 1} of the {n} that NODES announces")
+            if not ln or ln.startswith("EDGES"):
+                raise bad(f"line {lineno}: expected node {i + 1} of the {n} that NODES announces, got {ln[:60]!r}")
+            self.labels.append(ln.split()[0])
+        _, m = count("EDGES")
+        take("the edge header 'label src dest weight bw delay'")
+        self.adj: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+        for k in range(m):
+            lineno, ln = take(f"edge {k + 1} of the {m} that EDGES announces")
+            parts = ln.split()
+            try:
                 src, dst, delay_us = int(parts[1]), int(parts[2]), float(parts[5])
-                if not (0 <= src < n and 0 <= dst < n) or delay_us < 0:
-                    raise ValueError(f"line {lineno}: bad edge {ln!r}")
-                self.adj[src].append((dst, delay_us))
-        except (StopIteration, IndexError, ValueError) as exc:
-            raise InvalidInstance(f"{path}: not a Repetita .graph file ({exc or 'truncated'})") from None
+            except (IndexError, ValueError):
+                raise bad(f"line {lineno}: expected 'label src dest weight bw delay' (integers src, dest; delay in µs), "
+                          f"got {ln[:80]!r}") from None
+            if not (0 <= src < n and 0 <= dst < n):
+                raise bad(f"line {lineno}: edge {src} → {dst}: nodes are numbered 0..{n - 1}")
+            if not (math.isfinite(delay_us) and 0 <= delay_us <= max_delay_us):
+                raise bad(f"line {lineno}: delay {parts[5]!r}: expected a finite number of µs in [0, {max_delay_us:g}]")
+            self.adj[src].append((dst, delay_us))
         self.path = path
         self._cache: dict[int, np.ndarray] = {}
 

@@ -90,6 +90,23 @@ def test_topology_unreachable_and_malformed(tmp_path):
         load_network(tmp_path / "x.txt")
 
 
+@pytest.mark.parametrize("text,needle", [
+    # a nan delay was read as a number and the edge silently lost ("at most 0 nodes reachable")
+    ("NODES 2\nlabel x y\na 0 0\nb 1 1\n\nEDGES 1\nlabel src dest weight bw delay\ne0 0 1 1 10 nan\n", r"line 8: delay 'nan': expected a finite number of µs"),
+    # 1e308 overflowed numpy (a raw RuntimeWarning) and the error named the instance, not this file
+    ("NODES 2\nlabel x y\na 0 0\nb 1 1\n\nEDGES 1\nlabel src dest weight bw delay\ne0 0 1 1 10 1e308\n", r"line 8: delay '1e308'"),
+    # fewer nodes than NODES announces: Python's "list index out of range"
+    ("NODES 3\nlabel x y\na 0 0\nb 1 1\n\nEDGES 1\nlabel src dest weight bw delay\ne0 0 1 1 10 5\n", r"line 5: expected node 3 of the 3 that NODES announces"),
+    ("NODES two\nlabel x y\n", r"line 1: expected 'NODES n' with a whole number"),
+    ("NODES 2\nlabel x y\na 0 0\nb 1 1\n\nEDGES 1\nlabel src dest weight bw delay\ne0 0 7 1 10 5\n", r"line 8: edge 0 → 7: nodes are numbered 0..1"),
+])
+def test_topology_errors_name_the_line_and_the_field(tmp_path, text, needle):
+    g = tmp_path / "g.graph"
+    g.write_text(text)
+    with pytest.raises(InvalidInstance, match=r"g\.graph: not a Repetita \.graph file: " + needle):
+        TopologyNetwork(g)
+
+
 def test_draw_distinct_and_seeded():
     net = SyntheticNetwork(np.random.default_rng(3))
     a = draw_rtts(net, 30, np.random.default_rng(7))
