@@ -126,8 +126,9 @@ def verify_solution(solution: "Solution") -> list[str]:
         if int(cap) != cap or cap < 1:
             errors.append(f"{label}: capacity {cap} is not an integer ≥ 1")
         elif cap > MAX_CAPACITY:
-            shown = str(cap) if len(str(cap)) <= 20 else f"{str(cap)[:4]}… ({len(str(cap))} digits)"
-            return errors + [f"{label}: capacity {shown} exceeds 2^53 (no server has that many cache slots)"]
+            from chaincomp.io.text import short_number
+
+            return errors + [f"{label}: capacity {short_number(cap)} exceeds 2^53 (no server has that many cache slots)"]
         prev_end = 0
         total = 0.0
         for h, (j, b) in enumerate(zip(chain.servers, chain.blocks)):

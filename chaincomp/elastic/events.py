@@ -213,17 +213,20 @@ def check_elastic_meta(problem: Problem, label: str) -> Problem:
     """The design's elastic metadata, checked before use: ``meta.servers[].region`` a non-empty string,
     ``meta.servers[].load_bandwidth_gb_s`` and ``meta.elastic.load_bandwidth_gb_s`` numbers (GB/s)
     in the documented range (``label``: the file, for the message). Anything else is :class:`InvalidInstance`, exit 2."""
-    import math
+    from chaincomp.errors import UsageError
 
     meta = problem.meta or {}
 
     def bandwidth(value, field: str) -> None:
         if value is None:
             return
-        lo, hi = _lim.MIN_LOAD_BANDWIDTH_GB_S, _lim.MAX_LOAD_BANDWIDTH_GB_S
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and lo <= value <= hi):
-            raise InvalidInstance(f"{label}: instance.meta.{field}: expected a block load bandwidth in GB/s, a number in "
-                                  f"[{lo:g}, {hi:g}], got {value!r}")
+        where = f"{label}: instance.meta.{field}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidInstance(f"{where}: expected a block load bandwidth in GB/s (a number), got {value!r}")
+        try:
+            _lim.check_load_bandwidth(value, where)
+        except UsageError as exc:  # a field of a file, not an option: exit 2 all the same, as bad input
+            raise InvalidInstance(str(exc)) from None
 
     elastic = meta.get("elastic")
     if elastic is not None and not isinstance(elastic, dict):

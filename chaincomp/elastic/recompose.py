@@ -72,8 +72,7 @@ class RecomposeOptions:
             raise UsageError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         limits.bounded_option(self.delta, "--delta", 0.0, 1e12)
         limits.bounded_option(self.hysteresis, "--hysteresis", 0.0, 1e12)
-        limits.positive_option(self.load_bandwidth, "--load-bandwidth (GB/s)", limits.MAX_LOAD_BANDWIDTH_GB_S,
-                               lower=limits.MIN_LOAD_BANDWIDTH_GB_S)
+        limits.check_load_bandwidth(self.load_bandwidth)
         if self.max_moved is not None and self.max_moved < 0:
             raise UsageError(f"--max-moved must be ≥ 0, got {self.max_moved}")
 

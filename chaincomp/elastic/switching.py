@@ -46,8 +46,7 @@ def load_bandwidths(problem: Problem, override: float | None = None) -> np.ndarr
     if override is not None:
         from chaincomp.io import limits
 
-        limits.positive_option(override, "--load-bandwidth (GB/s)", limits.MAX_LOAD_BANDWIDTH_GB_S,
-                               lower=limits.MIN_LOAD_BANDWIDTH_GB_S)
+        limits.check_load_bandwidth(override)
         return np.full(problem.num_servers, float(override))
     from chaincomp.elastic.events import server_meta
 

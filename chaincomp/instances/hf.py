@@ -58,6 +58,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chaincomp.io import limits as _limits
+from chaincomp.io.text import short_number
 
 #: ``architectures[0]`` → model_type, for configs that omit ``model_type``
 ARCHITECTURES = {
@@ -138,8 +139,8 @@ class _Reader:
         if v < minimum:
             raise HFConfigError(key, f"expected an integer ≥ {minimum}, got {v!r}")
         if v > maximum:
-            shown = repr(v) if len(repr(v)) <= 24 else f"{repr(v)[:6]}… ({len(repr(v))} digits)"
-            raise HFConfigError(key, f"expected an integer in {minimum}..{maximum} (docs/reliability.md, Limits), got {shown}")
+            raise HFConfigError(key, f"expected an integer in {minimum}..{maximum} (docs/reliability.md, Limits), "
+                                     f"got {short_number(v, 24)}")
         return int(v)
 
     def bool(self, key: str, default: bool) -> bool:

@@ -114,6 +114,11 @@ def bounded_option(value: float | None, name: str, lower: float = 0.0, upper: fl
     return value
 
 
+def check_load_bandwidth(value: float | None, name: str = "--load-bandwidth (GB/s)") -> float | None:
+    """A block load bandwidth b_j in [MIN_LOAD_BANDWIDTH_GB_S, MAX_LOAD_BANDWIDTH_GB_S] GB/s (None passes)."""
+    return positive_option(value, name, MAX_LOAD_BANDWIDTH_GB_S, lower=MIN_LOAD_BANDWIDTH_GB_S)
+
+
 def check_target_load(value: float | None, name: str = "--target-load") -> float | None:
     """ρ̄ in [MIN_TARGET_LOAD, 1] (None passes)."""
     return bounded_option(value, name, MIN_TARGET_LOAD, 1.0)

@@ -16,6 +16,12 @@ def escape(text: object) -> str:
     return _escape(s)
 
 
+def short_number(value: object, keep: int = 20) -> str:
+    """``repr(value)``, or for a number too long to read (10⁴⁰⁰) its first digits and its length."""
+    text = repr(value)
+    return text if len(text) <= keep else f"{text[:6]}… ({len(text)} digits)"
+
+
 def _is_control(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch != " "
 
