@@ -122,7 +122,11 @@ def load_manifest(path: str | Path, timeout_s: float | None = None) -> Manifest:
         refs = resolve_instances(inst_sources, base)
         grid = _normalize_grid(params, where)
         check_task_count(len(refs) * len(methods) * len(seeds) * math.prod(len(v) for v in grid.values()), where)
-        for task in expand_grid(refs, methods, grid, seeds, run_timeout):
+        try:
+            run_tasks = expand_grid(refs, methods, grid, seeds, run_timeout)
+        except UsageError as exc:  # a parameter value solve would refuse: name the run it is in
+            raise UsageError(f"{where}: params: {exc}") from None
+        for task in run_tasks:
             if task.task_id not in ids:  # identical tasks named twice run once
                 ids.add(task.task_id)
                 tasks.append(task)

@@ -97,8 +97,14 @@ def summarize(records: Iterable[dict[str, Any]], by: str = "config") -> dict[str
 # ---------------------------------------------------------------------------------------------
 # plots
 # ---------------------------------------------------------------------------------------------
+PLOT_FILES = ("job_servers.png", "ratio_to_best.png", "response_time.png", "wall_time.png")
+
+
 def plot(records: Iterable[dict[str, Any]], out_dir: str | Path, by: str = "config") -> list[Path]:
     """Comparison plots (PNG, matplotlib Agg) into ``out_dir``; returns the files written.
+
+    A plot no task has a value for (e.g. every task failed) is not written — an empty figure would
+    look like a result; the caller names what is missing (:data:`PLOT_FILES`).
 
     - ``job_servers.png``: box plot of the objective — job servers needed (SPEC §3.2) — per group;
     - ``ratio_to_best.png``: box plot of job_servers / best on the same (instance, seed);
@@ -139,6 +145,8 @@ def plot(records: Iterable[dict[str, Any]], out_dir: str | Path, by: str = "conf
     xlabel = f"{by} (method + parameters)" if by == "config" else "method"
 
     def boxplot(data, title, ylabel, fname, log=False):
+        if not any(data):
+            return
         fig, ax = plt.subplots(figsize=(width, 4.5))
         shown = [d if d else [math.nan] for d in data]
         ax.boxplot(shown, showmeans=True)
@@ -157,22 +165,22 @@ def plot(records: Iterable[dict[str, Any]], out_dir: str | Path, by: str = "conf
         "ratio_to_best.png",
     )
     # response times: means over tasks with 95 % CIs
-    fig, ax = plt.subplots(figsize=(width, 4.5))
-    x = list(range(len(names)))
-    w = 0.27
     series = [
-        ("Theorem-4 lower bound", "response_time_lower_s"),
-        ("simulated", "simulated_response_time_s"),
-        ("Theorem-4 upper bound", "response_time_upper_s"),
+        ("Theorem-4 lower bound", per_group(lambda r: r["response_time_lower_s"])),
+        ("simulated", per_group(lambda r: r["simulated_response_time_s"])),
+        ("Theorem-4 upper bound", per_group(lambda r: r["response_time_upper_s"])),
     ]
-    for i, (label, key) in enumerate(series):
-        data = per_group(lambda r: r[key])
-        means = [sum(d) / len(d) if d else None for d in data]
-        plots.bars(ax, [xi + (i - 1) * w for xi in x], means, w, label, ci=[ci_half_width(d) for d in data])
-    ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
-    plots.finish(ax, f"Mean response time per configuration (± 95 % CI over tasks) — {n_tasks}", xlabel,
-                 "mean response time (s)")
-    files.append(plots.save(fig, out_dir / "response_time.png"))
+    if any(any(data) for _, data in series):
+        fig, ax = plt.subplots(figsize=(width, 4.5))
+        x = list(range(len(names)))
+        w = 0.27
+        for i, (label, data) in enumerate(series):
+            means = [sum(d) / len(d) if d else None for d in data]
+            plots.bars(ax, [xi + (i - 1) * w for xi in x], means, w, label, ci=[ci_half_width(d) for d in data])
+        ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
+        plots.finish(ax, f"Mean response time per configuration (± 95 % CI over tasks) — {n_tasks}", xlabel,
+                     "mean response time (s)")
+        files.append(plots.save(fig, out_dir / "response_time.png"))
     data = per_group(lambda r: r["wall_time_s"] or None, source=rows)
     boxplot(data, "Task wall time", "task wall time (s, log scale)", "wall_time.png", log=True)
     return files

@@ -94,10 +94,6 @@ def experiment(
     if fixed_c is not None:
         opts["cache_reservation"] = fixed_c
     if service_scale is not None:
-        if name != "testbed":
-            raise UsageError("--service-scale applies to the testbed experiment only")
-        if service_scale <= 0:
-            raise UsageError(f"--service-scale must be > 0, got {service_scale}")
         opts["service_scale"] = service_scale
     if as_json or not opt.show_progress():
         res = experiments.run(name, **opts)

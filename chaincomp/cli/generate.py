@@ -30,8 +30,8 @@ def generate(
     dtype: Annotated[Optional[str], typer.Option("--dtype", help="helix-*: weight format fp16 (default), bf16, int8, nf4.")] = None,
     max_seq_len: Annotated[Optional[int], typer.Option("--max-seq-len", help="helix-*: tokens the KV cache is sized for (default 2048).")] = None,
     orchestrator_region: Annotated[Optional[int], typer.Option("--orchestrator-region", help="helix-three-region-24: region (1-3) of the orchestrator (default 1).")] = None,
-    access_fraction: Annotated[float, typer.Option("--access-fraction", help="RIPE construction: share of each anchor's median RTT taken as its access latency.")] = 0.3,
-    ms_per_km: Annotated[float, typer.Option("--ms-per-km", help="RIPE construction: RTT per km of great-circle distance.")] = 0.01,
+    access_fraction: Annotated[Optional[float], typer.Option("--access-fraction", help="bloom/mig, RIPE CSV or synthetic network: share of each node's median RTT taken as its access latency (default 0.3).")] = None,
+    ms_per_km: Annotated[Optional[float], typer.Option("--ms-per-km", help="bloom/mig, RIPE CSV or synthetic network: RTT per km of great-circle distance (default 0.01).")] = None,
     as_json: opt.JsonOpt = False,
 ) -> None:
     """Write COUNT instance files of FAMILY into OUT (single-file instances for `--instance` / batch).
@@ -52,7 +52,7 @@ def generate(
         raise UsageError(f"--eta: expected a number in (0, 1], got {eta}")
     limits.check_target_load(target_load)
     limits.positive_option(access_fraction, "--access-fraction", 1e3)
-    if not (0 <= ms_per_km <= 1e3):
+    if ms_per_km is not None and not (0 <= ms_per_km <= 1e3):
         raise UsageError(f"--ms-per-km: expected a number in [0, 1000], got {ms_per_km}")
     if max_seq_len is not None:
         limits.check_count(max_seq_len, limits.MAX_TOKENS, "tokens", "--max-seq-len")

@@ -55,10 +55,23 @@ def report(
         more = f"; … {len(skipped) - 5} more" if len(skipped) > 5 else ""
         common.err_console.print(f"[yellow]warning:[/] skipped {len(skipped)} malformed line(s) of {escape(str(results))}: {shown}{more}",
                                  highlight=False, soft_wrap=True)
+    if not records:
+        raise UsageError(f"{results}: no task record to report" + (f" (all {len(skipped)} line(s) malformed)" if skipped else " (the file is empty)"))
     if export_solution is not None:
+        ignored = [flag for flag, v in (("--plot", plot_dir), ("--csv", csv_out)) if v is not None]
+        if ignored:
+            raise UsageError(f"{' and '.join(ignored)} summarize the batch; --export-solution writes one task's design. "
+                             f"Run them as two commands")
         matches = [r for r in records if str(r.get("task_id", "")).startswith(export_solution)]
-        if len(matches) != 1:
-            raise UsageError(f"--export-solution {export_solution!r} matches {len(matches)} task(s); give a longer id prefix")
+        if not matches:
+            ids = ", ".join(str(r.get("task_id")) for r in records[:3])
+            raise UsageError(f"--export-solution {export_solution!r}: no task id in {results} starts with it; its "
+                             f"{len(records)} task id(s) begin {ids}{', …' if len(records) > 3 else ''} "
+                             f"(all are in `chaincomp report {results} --csv FILE`, column task_id)")
+        if len(matches) > 1:
+            ids = ", ".join(str(r.get("task_id")) for r in matches[:3])
+            raise UsageError(f"--export-solution {export_solution!r} matches {len(matches)} tasks ({ids}"
+                             f"{', …' if len(matches) > 3 else ''}); give a longer id prefix")
         sol = matches[0].get("solution")
         if sol is None:
             raise UsageError(f"task {matches[0]['task_id']} has no solution (status {matches[0].get('status')})")
@@ -76,6 +89,9 @@ def report(
         summary["csv"] = str(csv_out)
     if plot_dir is not None:
         summary["plots"] = [str(p) for p in rp.plot(records, plot_dir, by)]
+        missing = [f for f in rp.PLOT_FILES if f not in {Path(p).name for p in summary["plots"]}]
+        if missing:
+            opt.log.warning(f"no task has the values of {', '.join(missing)} (failed tasks have none); not written")
     if as_json:
         typer.echo(json.dumps(summary, indent=2, allow_nan=False))
         return

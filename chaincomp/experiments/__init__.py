@@ -22,6 +22,16 @@ from chaincomp.experiments.output import ExperimentResult  # noqa: F401
 
 NAMES = ("placement", "allocation", "dispatch", "tuning", "overall", "testbed")
 
+# the command-line options each experiment reads; one given to an experiment that does not read it
+# is refused rather than ignored (tuning sweeps c itself, so it takes no fixed c)
+OPTION_USERS = {
+    "runs": ("overall",),
+    "jobs": ("dispatch", "tuning", "overall"),
+    "requests": ("testbed",),
+    "cache_reservation": ("placement", "allocation", "dispatch", "overall", "testbed"),
+    "service_scale": ("testbed",),
+}
+
 
 def run(name: str, **options) -> "ExperimentResult":
     from chaincomp.errors import UsageError
@@ -30,4 +40,8 @@ def run(name: str, **options) -> "ExperimentResult":
     key = name.strip().lower()
     if key not in NAMES:
         raise UsageError(f"unknown experiment {name!r}; choose from {', '.join(NAMES)}")
+    for option, users in OPTION_USERS.items():
+        if options.get(option) is not None and key not in users:
+            raise UsageError(f"--{option.replace('_', '-')} applies to the {' / '.join(users)} experiment"
+                             f"{'s' if len(users) > 1 else ''} only; experiment {key} does not use it")
     return getattr(runs, f"run_{key}")(**options)

@@ -43,7 +43,7 @@ import numpy as np
 
 from chaincomp.errors import UsageError
 from chaincomp.instances.load import dump_instance, instance_to_file_dict, load_instance_dict
-from chaincomp.instances.network import Network, SyntheticNetwork, draw_rtts, load_network
+from chaincomp.instances.network import Network, SyntheticNetwork, TopologyNetwork, draw_rtts, load_network
 from chaincomp.problem import Problem
 
 
@@ -72,13 +72,13 @@ def _rtt_meta(network: Network, draw) -> dict[str, Any]:
 
 
 def gen_bloom(rng: np.random.Generator, network: Network | None, *, servers: int = 20, eta: float = 0.2,
-              rate: float = 0.2, target_load: float = 0.7) -> dict[str, Any]:
+              rate: float = 0.2, target_load: float = 0.7, geo: dict[str, float] | None = None) -> dict[str, Any]:
     """SPEC §6.1 BLOOM-176B cluster (see module docstring)."""
     if servers < 1:
         raise UsageError(f"--servers must be ≥ 1, got {servers}")
     if not (0 <= eta <= 1):
         raise UsageError(f"--eta must be in [0, 1], got {eta}")
-    net = network if network is not None else SyntheticNetwork(rng, num_nodes=max(320, servers + 1))
+    net = network if network is not None else SyntheticNetwork(rng, num_nodes=max(320, servers + 1), **(geo or {}))
     draw = draw_rtts(net, servers, rng)
     n_high = int(math.floor(eta * servers + 1e-9))
     high = set(rng.choice(servers, size=n_high, replace=False).tolist()) if n_high else set()
@@ -108,9 +108,10 @@ MIG_MODEL = {
 }
 
 
-def gen_mig(rng: np.random.Generator, network: Network | None, *, rate: float = 2.57, target_load: float = 0.7) -> dict[str, Any]:
+def gen_mig(rng: np.random.Generator, network: Network | None, *, rate: float = 2.57, target_load: float = 0.7,
+            geo: dict[str, float] | None = None) -> dict[str, Any]:
     """SPEC §6.2 MIG testbed: 3 × 3g.40gb + 6 × 2g.20gb, LLaMA-2-7B."""
-    net = network if network is not None else SyntheticNetwork(rng)
+    net = network if network is not None else SyntheticNetwork(rng, **(geo or {}))
     draw = draw_rtts(net, 9, rng)
     srv = []
     for j in range(9):
@@ -208,14 +209,18 @@ def instance_name(family: str, seed: int, index: int, count: int = 1) -> str:
 
 
 def generate_dict(family: str, *, seed: int = 0, index: int = 0, count: int = 1, network: Network | None = None,
-                  name: str | None = None, **params: Any) -> dict[str, Any]:
-    """One instance of ``family`` in single-file form (validated)."""
+                  name: str | None = None, geo: dict[str, float] | None = None, **params: Any) -> dict[str, Any]:
+    """One instance of ``family`` in single-file form (validated).
+
+    ``geo`` (``access_fraction``, ``ms_per_km``) parametrizes the synthetic European network that
+    bloom / mig draw when no ``network`` is given (a given network carries its own).
+    """
     fam = _family(family)
     unknown = set(params) - set(fam.params)
     if unknown:
         raise UsageError(f"family {family!r} does not take {', '.join(sorted(unknown))}; it takes: {', '.join(fam.params) or 'nothing'}")
     rng = np.random.default_rng([int(seed), int(index)])
-    raw = fam.func(rng, network, **params)
+    raw = fam.func(rng, network, **params, **({"geo": geo} if geo and network is None else {}))
     meta = {"generator": {"family": family, "seed": int(seed), "index": int(index), "params": params}} | raw.pop("meta", {})
     return instance_to_file_dict(name or instance_name(family, seed, index, count), raw["cluster"], raw["model"], raw["workload"],
                                  description=raw.get("description"), meta=meta)
@@ -230,27 +235,52 @@ def generate_problem(family: str, *, seed: int = 0, index: int = 0, network: Net
     return load_instance_dict(data, f"<{data['name']}>", check=check)
 
 
+def _check_within_limits(data: dict[str, Any], family: str) -> None:
+    """Refuse to write an instance that ``solve`` would refuse (sizes beyond docs/reliability.md, Limits).
+
+    An unhostable cluster is still written (``generate`` warns); a c range of 10⁷ slots is not.
+    """
+    from chaincomp.errors import InvalidInstance
+    from chaincomp.io.limits import check_problem
+
+    try:
+        check_problem(load_instance_dict(data, data["name"], check=False), data["name"])
+    except InvalidInstance as exc:
+        raise UsageError(f"{family}: these generator options give an instance that solve would refuse, so none was "
+                         f"written:\n  {exc}") from None
+
+
 def write_instances(family: str, count: int, seed: int, out_dir: str | Path, *, rtt_data: str | Path | None = None,
-                    access_fraction: float = 0.3, ms_per_km: float = 0.01, **params: Any) -> list[Path]:
+                    access_fraction: float | None = None, ms_per_km: float | None = None, **params: Any) -> list[Path]:
     """Write ``count`` instances ``{family}-s{seed}-{index}.json`` into ``out_dir``; returns the paths.
 
-    ``access_fraction`` / ``ms_per_km`` parametrize the RIPE Atlas construction
-    (:class:`chaincomp.instances.network.RipeNetwork`) when ``rtt_data`` is a RIPE CSV.
+    ``access_fraction`` / ``ms_per_km`` (defaults 0.3 and 0.01) parametrize the geographic RTT
+    construction (:class:`chaincomp.instances.network.RipeNetwork` for a RIPE CSV, the synthetic
+    European network without ``rtt_data``). Given for a family or data file they do not apply to
+    (helix-*, a Topology Zoo graph), they are refused rather than ignored.
     """
     fam = _family(family)
     if count < 1:
         raise UsageError(f"--count must be ≥ 1, got {count}")
+    geo = {k: v for k, v in (("access_fraction", access_fraction), ("ms_per_km", ms_per_km)) if v is not None}
+    given = " and ".join(f"--{k.replace('_', '-')}" for k in geo)
+    if geo and not fam.uses_rtt_data:
+        raise UsageError(f"{given}: family {family!r} uses its own region latency model; these options apply to bloom and mig only")
     network = None
     if rtt_data is not None:
         if not fam.uses_rtt_data:
             raise UsageError(f"family {family!r} uses its own region latency model; --rtt-data does not apply")
-        network = load_network(rtt_data, access_fraction=access_fraction, ms_per_km=ms_per_km)
+        network = load_network(rtt_data, **geo)
+        if geo and isinstance(network, TopologyNetwork):
+            raise UsageError(f"{given}: {rtt_data} is a Topology Zoo graph whose RTTs come from its link delays; "
+                             f"these options apply to a RIPE Atlas CSV or the synthetic network (no --rtt-data)")
     from chaincomp.io.output import atomic_write, ensure_dir
 
     out = ensure_dir(out_dir, "instance folder")
     paths = []
     for i in range(count):
-        data = generate_dict(family, seed=seed, index=i, count=count, network=network, **params)
+        data = generate_dict(family, seed=seed, index=i, count=count, network=network, geo=geo, **params)
+        _check_within_limits(data, family)
         path = out / f"{data['name']}.json"
         atomic_write(path, dump_instance(data), "instance file")
         paths.append(path)

@@ -255,6 +255,32 @@ def test_cli_report_export_and_verify(study, tmp_path):
     assert res.exit_code == 0 and json.loads(res.output)["valid"] is True
 
 
+def test_cli_report_refuses_what_it_cannot_do(study, tmp_path):
+    """Unknown or ambiguous --export-solution ids, --plot/--csv beside it, a file with no record,
+    and plots no task has values for: each a clear message, never an empty figure or a silent skip."""
+    runner = CliRunner()
+    recs = read_records(study["clean"])
+    res = runner.invoke(app, ["report", str(study["clean"]), "--export-solution", "zz-no-such", "--out", str(tmp_path / "x.json")])
+    assert isinstance(res.exception, UsageError) and "no task id" in str(res.exception) and recs[0]["task_id"] in str(res.exception)
+    res = runner.invoke(app, ["report", str(study["clean"]), "--export-solution", "", "--out", str(tmp_path / "x.json")])
+    assert isinstance(res.exception, UsageError) and f"matches {len(recs)} tasks" in str(res.exception)
+    res = runner.invoke(app, ["report", str(study["clean"]), "--export-solution", recs[0]["task_id"], "--out",
+                              str(tmp_path / "x.json"), "--plot", str(tmp_path / "p")])
+    assert isinstance(res.exception, UsageError) and "--plot" in str(res.exception) and not (tmp_path / "x.json").exists()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("garbage\n{}\n")
+    res = runner.invoke(app, ["report", str(bad), "--plot", str(tmp_path / "p")])
+    assert isinstance(res.exception, UsageError) and "all 2 line(s) malformed" in str(res.exception) and not (tmp_path / "p").exists()
+    failed = tmp_path / "failed.jsonl"  # every task failed: the objective plots have nothing to show
+    failed.write_text("".join(json.dumps({**r, "status": "failed", "solution": None, "metrics": {},
+                                          "error": {"type": "RuntimeError", "message": "x"}}) + "\n" for r in recs[:3]))
+    res = runner.invoke(app, ["report", str(failed), "--plot", str(tmp_path / "p"), "--json"])
+    assert res.exit_code == 0, res.output
+    written = {Path(p).name for p in json.loads(res.stdout)["plots"]}
+    assert "job_servers.png" not in written and "ratio_to_best.png" not in written
+    assert {p.name for p in (tmp_path / "p").iterdir()} == written
+
+
 def test_cli_batch_paths_methods_params(study, tmp_path):
     runner = CliRunner()
     files = [str(p) for p in sorted(study["inst"].glob("*.json"))[:2]]

@@ -48,7 +48,7 @@ def test_batch_options_and_parameters_are_checked_before_any_task(tmp_path, extr
 @pytest.mark.parametrize("body,says", [
     ('task_timeout_s = 1e7', "task_timeout_s: expected a number of seconds in (0, 2.00006e+06]"),
     ('seeds = []', "seeds: an empty list runs nothing"),  # ran 0 tasks, exit 0
-    ('[runs.params]\nc = 1.5', "parameter cache_reservation"),
+    ('[runs.params]\nc = 1.5', "runs[0]: params: parameter cache_reservation"),  # named no run
 ])
 def test_manifest_values_are_checked(tmp_path, body, says):
     if body.startswith("[runs"):  # a run's parameter table
@@ -252,3 +252,42 @@ def test_petals_speeds_stay_finite_for_a_server_without_compute_time(tmp_path):
     petals = json.loads((tmp_path / "p.json").read_text())["extra"]["petals"]
     for key in ("forward_rps", "inference_rps", "announced_throughput"):
         assert all(v is not None and v > 0 for v in petals[key]), (key, petals[key])
+
+
+# --- third session-7 sweep: options that were accepted and then ignored, or wrote unusable files ---
+
+@pytest.mark.parametrize("args,says", [
+    (["helix-single-24", "--ms-per-km", "0.02"], "--ms-per-km: family 'helix-single-24' uses its own region latency model"),  # ignored
+    (["helix-single-42", "--access-fraction", "0.2"], "apply to bloom and mig only"),  # ignored
+    (["bloom", "--rtt-data", "GtsCe.graph", "--ms-per-km", "0.02"], "is a Topology Zoo graph"),  # ignored
+    (["helix-single-24", "--max-seq-len", "1"], "give an instance that solve would refuse, so none was written"),  # solve refused the file
+])
+def test_generate_refuses_options_it_would_ignore_and_files_solve_would_refuse(tmp_path, args, says):
+    res = run_cli("generate", *args, "--out", str(tmp_path / "g"), limit_s=60)
+    assert res.code == 2 and says in res.stderr, res.output
+    assert not list((tmp_path / "g").glob("*.json")) if (tmp_path / "g").exists() else True
+
+
+def test_generate_geo_options_change_the_synthetic_network(tmp_path):
+    """--ms-per-km reaches the synthetic European network (no --rtt-data), not only a RIPE CSV."""
+    rtts = {}
+    for label, extra in (("default", []), ("far", ["--ms-per-km", "0.05"])):
+        res = run_cli("generate", "bloom", "--seed", "3", "--out", str(tmp_path / label), *extra, limit_s=60)
+        assert res.code == 0, res.output
+        data = json.loads(next((tmp_path / label).glob("*.json")).read_text())
+        rtts[label] = [s["rtt_ms"] for s in data["cluster"]["servers"]]
+        assert data["meta"]["rtt"]["source"]["ms_per_km"] == (0.05 if extra else 0.01)
+    assert all(f >= d for f, d in zip(rtts["far"], rtts["default"])) and rtts["far"] != rtts["default"]
+
+
+@pytest.mark.parametrize("args,says", [
+    (["placement", "--runs", "3"], "--runs applies to the overall experiment only; experiment placement does not use it"),
+    (["placement", "--jobs", "3"], "--jobs applies to the dispatch / tuning / overall experiments only"),
+    (["testbed", "--jobs", "3"], "experiment testbed does not use it"),
+    (["tuning", "--cache-reservation", "3"], "experiment tuning does not use it"),  # tuning sweeps c itself
+    (["overall", "--requests", "5"], "--requests applies to the testbed experiment only"),
+    (["dispatch", "--service-scale", "2"], "--service-scale applies to the testbed experiment only"),
+])
+def test_experiment_refuses_options_the_experiment_does_not_read(args, says):
+    res = run_cli("experiment", *args, "--quick", limit_s=30)
+    assert res.code == 2 and says in res.stderr, res.output
