@@ -47,6 +47,9 @@ def resolve_problem(
     sources = [example is not None, instance is not None, cluster is not None or model is not None]
     if sum(sources) != 1:
         raise UsageError("give exactly one of --example NAME, --instance FILE, or --cluster FILE --model FILE [--workload FILE]")
+    if workload is not None and (example is not None or instance is not None):
+        raise UsageError(f"--workload goes with --cluster/--model only: {'the example' if example is not None else 'an instance file'} "
+                         f"carries its own workload (override λ and ρ̄ with --rate / --target-load)")
     if example is not None:
         problem = ex.load_example(example)
     elif instance is not None:

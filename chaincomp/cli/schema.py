@@ -13,7 +13,7 @@ from chaincomp.cli.app import app
 
 @app.command()
 def schema(
-    kind: Annotated[Optional[str], typer.Argument(help="Schema name (see --list): cluster, model, workload, instance, solution, simulate, batch-record, report, experiment, manifest, …", autocompletion=opt.complete_schemas)] = "instance",
+    kind: Annotated[Optional[str], typer.Argument(help="Schema name (see --list; default instance): cluster, model, workload, instance, solution, simulate, batch-record, report, experiment, manifest, …", autocompletion=opt.complete_schemas)] = None,
     list_names: Annotated[bool, typer.Option("--list", help="List the schema names and what each describes.")] = False,
     out: opt.out("Write the schema to this file instead of stdout.") = None,
 ) -> None:
@@ -27,10 +27,15 @@ def schema(
     from chaincomp import schemas
 
     if list_names:
+        if kind is not None or out is not None:
+            from chaincomp.errors import UsageError
+
+            raise UsageError(f"--list prints the schema names only; {'a schema name' if kind is not None else '--out'} "
+                             f"goes without it (`chaincomp schema NAME --out FILE`)")
         for name, desc in schemas.names().items():
             typer.echo(f"{name:14s} {desc}")
         return
-    text = json.dumps(schemas.get(kind), indent=2, ensure_ascii=False)
+    text = json.dumps(schemas.get(kind or "instance"), indent=2, ensure_ascii=False)
     if out is not None:
         from chaincomp.io.output import atomic_write
 

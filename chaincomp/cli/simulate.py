@@ -32,24 +32,24 @@ def simulate(
     target_load: common.TargetLoadOpt = None,
     method: Annotated[Optional[str], typer.Option("--method", "-m", help="Solve the instance first with this method (default greedy when an instance is given).", autocompletion=opt.complete_methods)] = None,
     policy: Annotated[Optional[List[str]], typer.Option("--policy", "-p", help="Dispatch policy; repeat or comma-separate to compare: jffc, jffc-migrate, jsq, jiq, sed, sa-jsq, petals, bprr-wsrr. Default: the design's own (petals → petals, bprr → bprr-wsrr, otherwise jffc).")] = None,
-    arrivals: Annotated[str, typer.Option("--arrivals", help="poisson (rate λ of the instance, or --rate/--load) or trace (--trace FILE).")] = "poisson",
+    arrivals: Annotated[Optional[str], typer.Option("--arrivals", help="poisson (default: rate λ of the instance, or --rate/--load) or trace (--trace FILE).")] = None,
     trace: Annotated[Optional[Path], typer.Option("--trace", help="Azure-format trace CSV (TIMESTAMP,ContextTokens,GeneratedTokens); default with --arrivals trace: the shipped Azure code trace. With Poisson arrivals and --service length, lengths are resampled from it.")] = None,
-    trace_offset: Annotated[int, typer.Option("--trace-offset", help="Skip this many trace requests first.")] = 0,
+    trace_offset: Annotated[Optional[int], typer.Option("--trace-offset", help="Skip this many trace requests first (default 0).")] = None,
     trace_rate: Annotated[Optional[float], typer.Option("--trace-rate", help="Rescale trace time so its mean rate is this (req/s).")] = None,
     jobs: opt.jobs("Simulated jobs per replication (Poisson; default 100000) or the first N trace requests (default: all).") = None,
-    replications: Annotated[int, typer.Option("--replications", "-r", help="Independent replications (95% CIs across them; one run uses batch means).")] = 1,
+    replications: Annotated[Optional[int], typer.Option("--replications", "-r", help="Independent replications (95% CIs across them; one run uses batch means; default 1).")] = None,
     seed: opt.SeedOpt = 0,
-    service: Annotated[str, typer.Option("--service", help="exp (Exp(1) × T_k), deterministic (T_k) or length (τ from each request's tokens).")] = "exp",
+    service: Annotated[Optional[str], typer.Option("--service", help="exp (Exp(1) × T_k; default), deterministic (T_k) or length (τ from each request's tokens).")] = None,
     warmup: Annotated[Optional[float], typer.Option("--warmup", help="Jobs to discard: a fraction < 1 or a count (default 0.1 for Poisson, 0 for traces).")] = None,
     load: Annotated[Optional[float], typer.Option("--load", help="Poisson rate as a fraction of the chains' service rate: λ = load·ν (overrides --rate).")] = None,
-    engine: Annotated[str, typer.Option("--engine", help="auto (numba kernel for chain policies), numba, or python (general engine).")] = "auto",
+    engine: Annotated[Optional[str], typer.Option("--engine", help="auto (default: numba kernel for chain policies), numba (chain policies only), or python (general engine).")] = None,
     events: Annotated[Optional[Path], typer.Option("--events", help="Events JSON: simulate the timeline and compare re-planning policies (chaincomp.elastic.timeline_sim).")] = None,
     timeline_policy: Annotated[Optional[List[str]], typer.Option("--timeline-policy", help="With --events: none, scratch, recompose, petals (repeat or comma-separate; default all).")] = None,
-    on_fail: Annotated[str, typer.Option("--on-fail", help="With --events: jobs on a failed server are 'lost' or 'retry' (re-queued).")] = "lost",
-    thrash_window: Annotated[float, typer.Option("--thrash-window", help="With --events: a block loaded and dropped within this many seconds is thrash.")] = 3600.0,
-    petals_period: Annotated[float, typer.Option("--petals-period", help="With --events: seconds between PETALS rebalancing checks (0: only at events).")] = 600.0,
+    on_fail: Annotated[Optional[str], typer.Option("--on-fail", help="With --events: jobs on a failed server are 'lost' (default) or 'retry' (re-queued).")] = None,
+    thrash_window: Annotated[Optional[float], typer.Option("--thrash-window", help="With --events: a block loaded and dropped within this many seconds is thrash (default 3600).")] = None,
+    petals_period: Annotated[Optional[float], typer.Option("--petals-period", help="With --events: seconds between PETALS rebalancing checks (0: only at events; default 600).")] = None,
     load_bandwidth: Annotated[Optional[float], typer.Option("--load-bandwidth", help="With --events: block load bandwidth (GB/s) for every server.")] = None,
-    plot: Annotated[Optional[Path], typer.Option("--plot", help="Write response-time CDFs per policy to this PNG.")] = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Write response-time CDFs per policy to this figure (.png, .pdf or .svg).")] = None,
     as_json: opt.JsonOpt = False,
     out: opt.OutOpt = None,
 ) -> None:
@@ -74,17 +74,43 @@ def simulate(
         raise UsageError(f"--warmup must be a fraction in [0, 1) or a whole number of jobs, got {warmup}")
     if jobs is not None:
         limits.check_count(jobs, limits.MAX_SIM_JOBS, "jobs", "--jobs")
-    limits.check_count(replications, limits.MAX_REPLICATIONS, "replications", "--replications")
-    if trace_offset < 0:
+    if replications is not None:
+        limits.check_count(replications, limits.MAX_REPLICATIONS, "replications", "--replications")
+    if trace_offset is not None and trace_offset < 0:
         raise UsageError(f"--trace-offset must be ≥ 0, got {trace_offset}")
+    if plot is not None:
+        from chaincomp.io.output import check_figure_path
+
+        check_figure_path(plot, "--plot")
+    # options of one mode given in the other are refused, not ignored
+    timeline_only = {"--timeline-policy": timeline_policy, "--on-fail": on_fail, "--thrash-window": thrash_window,
+                     "--petals-period": petals_period, "--load-bandwidth": load_bandwidth}
+    traffic_only = {"--example": example, "--instance": instance, "--cluster": cluster, "--model": model,
+                    "--workload": workload, "--rate": rate, "--target-load": target_load, "--method": method,
+                    "--policy": policy, "--arrivals": arrivals, "--trace": trace, "--trace-offset": trace_offset,
+                    "--trace-rate": trace_rate, "--jobs": jobs, "--replications": replications, "--service": service,
+                    "--warmup": warmup, "--load": load, "--engine": engine, "--plot": plot}
     if events is not None:
         from chaincomp.cli.timeline_render import run_timeline
 
         if solution_file is None:
             raise UsageError("--events needs a SOLUTION file (the design in effect at t = 0)")
-        run_timeline(solution_file, events, timeline_policy, on_fail, thrash_window, petals_period or None,
-                     load_bandwidth, seed, as_json, out)
+        _refuse_given(traffic_only, "with --events (the timeline sets its own traffic and re-planning)")
+        run_timeline(solution_file, events, timeline_policy, on_fail or "lost", 3600.0 if thrash_window is None else thrash_window,
+                     (600.0 if petals_period is None else petals_period) or None, load_bandwidth, seed, as_json, out)
         return
+    _refuse_given(timeline_only, "without --events (they configure a timeline simulation)")
+    arrivals = arrivals or "poisson"
+    service = service or "exp"
+    engine = engine or "auto"
+    replications = 1 if replications is None else replications
+    if arrivals == "poisson" and trace is None:
+        _refuse_given({"--trace-offset": trace_offset, "--trace-rate": trace_rate},
+                      "with Poisson arrivals and no --trace (there is no trace to skip into or rescale)")
+    if arrivals == "poisson" and trace_rate is not None:
+        raise UsageError("--trace-rate rescales trace arrival times; with Poisson arrivals the trace only gives "
+                         "lengths — set the Poisson rate with --rate or --load")
+    trace_offset = trace_offset or 0
     instance_given = any(x is not None for x in (example, instance, cluster, model, workload))
     if solution_file is not None and (instance_given or method is not None):
         raise UsageError("give either a SOLUTION file or an instance (--example/--instance/--cluster+--model) with --method, not both")
@@ -170,6 +196,12 @@ def simulate(
         opt.note(f"wrote {out}")
     if plot is not None:
         opt.note(f"wrote {plot}")
+
+
+def _refuse_given(options: dict, why: str) -> None:
+    given = [flag for flag, value in options.items() if value is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)}: not used {why}")
 
 
 def _fmt(x, digits=4):

@@ -30,7 +30,7 @@ def solve(
     target_load: common.TargetLoadOpt = None,
     method: Annotated[str, typer.Option("--method", "-m", help="Method (see `chaincomp solve --list-methods`).", autocompletion=opt.complete_methods)] = "greedy",
     cache_reservation: opt.CacheReservationOpt = "auto",
-    tune: Annotated[str, typer.Option("--tune", help="Score for tuning c: lower (Theorem-4 lower bound, default), upper, surrogate, sim.")] = "lower",
+    tune: Annotated[Optional[str], typer.Option("--tune", help="Score for tuning c: lower (Theorem-4 lower bound, default), upper, surrogate, sim.")] = None,
     solver: Annotated[Optional[str], typer.Option("--solver", help="MILP solver: highs (default) or gurobi.")] = None,
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Solver time limit (s).")] = None,
     mip_gap: Annotated[Optional[float], typer.Option("--mip-gap", help="Relative MIP gap to stop at.")] = None,
@@ -61,6 +61,9 @@ def solve(
         return
     if export not in (None, "petals"):
         raise UsageError(f"--export supports only 'petals', got {export!r}")
+    if export is None and (model_name is not None or initial_peers is not None):
+        given = " and ".join(f for f, v in (("--model-name", model_name), ("--initial-peers", initial_peers)) if v is not None)
+        raise UsageError(f"{given}: used by the PETALS export only; add --export petals")
     from chaincomp.io import limits
 
     limits.check_seed(seed, "--seed")
@@ -76,8 +79,11 @@ def solve(
     fixed_c = opt.parse_cache_reservation(cache_reservation)
     if fixed_c is not None:
         options["cache_reservation"] = fixed_c
-    if method == "greedy" or tune != "lower":
-        options["tune"] = tune
+    if tune is not None and (fixed_c is not None or robust is not None):
+        raise UsageError(f"--tune scores the c values of a tuned design; {'-c fixes c' if fixed_c is not None else '--robust chooses its own c'}, "
+                         f"so there is nothing to tune: drop --tune or {'-c' if fixed_c is not None else '--robust'}")
+    if method == "greedy" or tune is not None:
+        options["tune"] = tune or "lower"
     for key, val in (("solver", solver), ("time_limit_s", time_limit), ("mip_gap", mip_gap), ("objective", objective), ("threads", threads)):
         if val is not None:
             options[key] = val

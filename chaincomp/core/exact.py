@@ -392,18 +392,20 @@ def finalize(solution: "Solution") -> "Solution":
         solution.extra["status"] = "rate_target_missed"
     if solution.solver is not None and solution.method == "milp" and objective == "job-servers":
         _settle_milp_status(solution, note)
-    elif solution.solver is not None and note:
-        # e.g. greedy-ilp: the solver's optimum was over floats; the repaired design is not that optimum,
-        # so the solver's objective and gap describe the emitted (repaired) design, never the float one
+    elif solution.solver is not None and repairable:
+        # e.g. greedy-ilp: the solver's objective is a float (25.9999999999995 for 26 job servers); the
+        # emitted design's value is the exact integer Σc, so that is the objective. After a repair the
+        # design is not the solver's optimum: its gap is recomputed and "optimal" is withdrawn
         from chaincomp.solvers.base import relative_gap
 
         value = solution.allocation.total_capacity
         solution.solver["objective"] = value
-        solution.solver["gap"] = relative_gap(value, solution.solver.get("bound"))
-        solution.solver["proved_optimal"] = False
-        if solution.solver.get("status") == "optimal":
-            solution.solver["status"] = "stopped"
-        solution.solver["label"] = f"{solution.solver.get('label', '')}; {note}"
+        if note:
+            solution.solver["gap"] = relative_gap(value, solution.solver.get("bound"))
+            solution.solver["proved_optimal"] = False
+            if solution.solver.get("status") == "optimal":
+                solution.solver["status"] = "stopped"
+            solution.solver["label"] = f"{solution.solver.get('label', '')}; {note}"
     return solution
 
 
@@ -416,6 +418,10 @@ def _settle_milp_status(solution: "Solution", note: str | None) -> None:
     if note:
         info["label"] = f"{info.get('label', '')}; {note}"
     if bound is not None and value <= bound:
+        label = info.get("label", "").replace("not proved optimal", "proved optimal: equals the valid bound")
+        if "proved optimal" not in label:  # e.g. the warm start meets the closed-form bound
+            label += "; proved optimal: the design's value equals the valid bound"
+        info["label"] = label
         info["status"] = "optimal"
         info["proved_optimal"] = True
         info["gap"] = 0.0

@@ -317,10 +317,54 @@ def verify_data(data, source: str = "<solution>") -> list[str]:
     """All rules R1–R9 on a raw Solution JSON object (what ``chaincomp verify`` checks)."""
     from chaincomp.core.solution import Solution
 
+    from chaincomp.errors import InvalidInstance
+    from chaincomp.io import limits
+
     errors = type_errors(data)
     if errors:
         return errors
     errors = _reference_errors(data)
     if errors:
         return errors
-    return verify_solution(Solution.from_dict(data, source=source))
+    try:
+        solution = Solution.from_dict(data, source=source)
+    except InvalidInstance as exc:  # the schema names the field (a 10²⁰ first block, a string as meta)
+        return _schema_errors(data, source) or [_unlabelled(str(exc), source)]
+    errors = verify_solution(solution)
+    if errors:
+        return errors
+    # what every command that reads a design refuses is a violation here too (ids, sizes, c range)
+    missing = [k for k in ("metrics", "provenance") if k not in data]
+    if missing:  # a hand-written design need not carry them (verify recomputes): check the rest
+        import json
+
+        written = json.loads(solution.to_json())
+        data = {**data, **{k: written[k] for k in missing}}
+    errors = _schema_errors(data, source)
+    if errors:
+        return errors
+    try:
+        limits.check_problem(solution.problem, source)
+    except InvalidInstance as exc:
+        return [_unlabelled(line, source) for line in str(exc).splitlines()]
+    return []
+
+
+def _unlabelled(message: str, source: str) -> str:
+    return message[len(source) + 2:] if message.startswith(f"{source}: ") else message
+
+
+def _schema_errors(data, source: str) -> list[str]:
+    """R1 (schema): the strict Solution schema every reader applies (identifiers without control
+    characters, bounded integers, known fields) — so ``verify`` calls valid only what ``simulate``,
+    ``recompose`` and the other readers accept."""
+    from pydantic import ValidationError
+
+    from chaincomp.instances.load import format_validation_error
+    from chaincomp.instances.schema import SolutionFile
+
+    try:
+        SolutionFile.model_validate(data)
+    except ValidationError as exc:
+        return [_unlabelled(line, source) for line in format_validation_error(exc, source, SolutionFile).splitlines()]
+    return []

@@ -453,18 +453,27 @@ def solve_colgen(
             ib = max(ib, extra_bound["value"]) if ib is not None else extra_bound["value"]
         else:
             ib = min(ib, extra_bound["value"]) if ib is not None else extra_bound["value"]
-    is_proved = proved()
+    closed_form = False
+    if jobs and ib is None:  # no bound from column generation yet: the closed form ⌈(λ/ρ̄)·T_min⌉ is still valid
+        from chaincomp.core.exact import ExactInstance, closed_form_bound
+
+        ib, closed_form = closed_form_bound(ExactInstance.of(problem)), True
+    is_proved = proved() or (closed_form and inc["value"] is not None and inc["value"] <= ib)
     if is_proved:
         status = "optimal"
-        how = "exact reduced-cost column enumeration" if extra_bound["value"] is not None else "LP bound"
-        label = f"proved optimal (column-generation bound + {how}); incumbent from {inc['source']}"
+        if closed_form:
+            label = f"proved optimal (equals the closed-form bound ⌈(λ/ρ̄)·T_min⌉); incumbent from {inc['source']}"
+        else:
+            how = "exact reduced-cost column enumeration" if extra_bound["value"] is not None else "LP bound"
+            label = f"proved optimal (column-generation bound + {how}); incumbent from {inc['source']}"
         ib = inc["value"]
     else:
         # time_limit only when the budget ran out (the last phase needs > 1 s); else the search stopped
         status = "interrupted" if interrupted else ("time_limit" if left() <= 1.0 else "stopped")
-        parts = ["valid bound from column generation" + (
-            "" if converged else " (stopped early: the rounded Lagrangian bound equals the rounded master LP)"
-            if bound["early"] else " (Lagrangian bound, CG not converged)")]
+        parts = ["bound ⌈(λ/ρ̄)·T_min⌉ (closed form: column generation ended before its first bound)" if closed_form else
+                 "valid bound from column generation" + (
+                     "" if converged else " (stopped early: the rounded Lagrangian bound equals the rounded master LP)"
+                     if bound["early"] else " (Lagrangian bound, CG not converged)")]
         parts.append(f"incumbent from {inc['source']} (restricted: not proved optimal)")
         if exact_master:
             parts.append("exact master over enumerated columns not finished")

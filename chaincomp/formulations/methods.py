@@ -249,8 +249,9 @@ def _run_colgen(problem, objective, solver, time_limit_s, mip_gap, threads, seed
         # the exact formulation cannot even be built within the budget: keep the greedy design
         bound = closed_form_bound(ExactInstance.of(problem)) if jobs else None
         why = "interrupted" if STOP.requested else (
-            f"the budget left ({left:.2f} s) is too short to build the exact formulation "
-            f"(≈ {_segment_count(problem):,} segments, ≈ {est:.1f} s)")
+            (f"the budget left ({left:.2f} s) is too short to build the exact formulation " if left > 0 else
+             "the budget was used up by the warm start, before the exact formulation could be built ")
+            + f"(≈ {_segment_count(problem):,} segments, ≈ {est:.1f} s)")
         pl, al = greedy.placement, greedy.allocation  # throughput: GCA's full allocation (throughput_start)
         val = float(greedy.job_servers) if jobs else al.service_rate
         r = ColgenResult(objective, pl, al, val, bound, None, False, False,
@@ -461,14 +462,18 @@ def solve_greedy_ilp(
         label = (f"placement from GBP-CR at c = {c_used}{how_c} (heuristic); {solver} could not take the "
                  f"§2.2 ILP over {len(chain_list)} chains ({res.message}); allocation = GCA's (not optimal)")
     else:
-        label = (f"placement from GBP-CR at c = {c_used}{how_c} (heuristic); allocation optimal over "
+        found = ("allocation optimal" if res.proved_optimal else
+                 f"allocation not proved optimal ({res.status.replace('_', ' ')}; the ILP's best, at worst GCA's)")
+        label = (f"placement from GBP-CR at c = {c_used}{how_c} (heuristic); {found} over "
                  f"{len(chain_list)} chains ({used_chains}), variant {variant}")
     # the ILP's bound and optimality hold for the GBP-CR placement only: another placement may need
     # fewer job servers, so they are not a bound or a proof for the whole problem (SPEC §2.2 vs §2.1)
     info.update({"proved_optimal": res.proved_optimal, "formulation": "cache-allocation (SPEC §2.2)",
                  "exact": False, "bound_scope": "placement", "time_s": wall,
                  "label": label + "; bound and optimality are for this placement only, not the whole problem"})
-    params = {"cache_reservation": c_used, "tuned": cache_reservation in (None, "auto"),
-              "chains": used_chains, "variant": variant, "objective": objective, "solver": solver}
+    tuned = cache_reservation in (None, "auto")
+    params = {"cache_reservation": c_used, "tuned": tuned, "tune": (tune or "lower") if tuned else None,
+              "chains": used_chains, "variant": variant, "objective": objective, "solver": solver,
+              "time_limit_s": time_limit_s, "mip_gap": mip_gap, "threads": threads}
     return Solution.create(problem, "greedy-ilp", placement, alloc, parameters=params, wall_time_s=wall, seed=seed,
                            solver=info)

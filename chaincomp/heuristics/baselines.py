@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import time
 
-from chaincomp.errors import NoDesignFound, UsageError
+from chaincomp.errors import InfeasibleInstance, NoDesignFound, UsageError
 from chaincomp.methods import register
 from chaincomp.solvers.base import no_solution_error
 from chaincomp.problem import Problem
@@ -74,6 +74,7 @@ def solve_random(problem: Problem, cache_reservation: int | str | None = None, s
                  tune: str | None = None, **unsupported):
     from chaincomp.core.solution import Solution
     from chaincomp.heuristics import tuning
+    from chaincomp.heuristics.gbp_cr import hosted_blocks, memory_bound_reason
     from chaincomp.heuristics.gca import gca
     from chaincomp.heuristics.random_placement import random_feasible_placement
 
@@ -84,6 +85,10 @@ def solve_random(problem: Problem, cache_reservation: int | str | None = None, s
         tuned = True
     else:
         c, tuned = int(cache_reservation), False
+        tuning.check_reservation(problem, c)
+        hosted = int(hosted_blocks(problem, [c])[0])
+        if hosted < problem.num_blocks:  # a proof: no placement at this c covers the model (Eq. 6)
+            raise InfeasibleInstance(memory_bound_reason(problem, c, hosted))
     seed = int(seed or 0)
     rp, tries = random_feasible_placement(problem, c, seed)
     if not rp.feasible:
@@ -92,7 +97,7 @@ def solve_random(problem: Problem, cache_reservation: int | str | None = None, s
     alloc = gca(problem, rp.placement)
     return Solution.create(
         problem, "random", rp.placement, alloc,
-        parameters={"cache_reservation": c, "tuned": tuned, "seed": seed},
+        parameters={"cache_reservation": c, "tuned": tuned, "tune": (tune or "lower") if tuned else None, "seed": seed},
         wall_time_s=time.perf_counter() - t0, seed=seed,
         extra={"random_placement": {"num_groups": rp.num_chains, "group_rate": rp.group_rate,
                                     "surrogate_objective": rp.surrogate,
@@ -156,7 +161,7 @@ def solve_bprr_milp_method(problem: Problem, design_concurrency: int | None = No
     info = _solver_info(r, "BPRR exact MILP (13), reconstructed from SPEC §4.2; exactness tested against brute force")
     return Solution.create(problem, "bprr-milp", r.placement, r.allocation,
                            parameters={"design_concurrency": R, "solver": solver, "time_limit_s": time_limit_s,
-                                       "mip_gap": mip_gap},
+                                       "mip_gap": mip_gap, "threads": threads},
                            wall_time_s=wall, seed=seed, solver=info,
                            extra={"bprr": {"design_concurrency": R, "design_concurrency_info": rinfo,
                                            "mean_service_time_s": r.mean_time_s, "bound_s": r.bound_s}})
@@ -188,7 +193,8 @@ def solve_bprr_ilp_method(problem: Problem, design_concurrency: int | None = Non
     wall = time.perf_counter() - t0
     info = _solver_info(r, f"BPRR routing ILP (19) on CG-BPRR's placement, {formulation}")
     return Solution.create(problem, "bprr-ilp", placement, r.allocation,
-                           parameters={"design_concurrency": R, "solver": solver, "formulation": formulation},
+                           parameters={"design_concurrency": R, "solver": solver, "formulation": formulation,
+                                       "time_limit_s": time_limit_s, "mip_gap": mip_gap, "threads": threads},
                            wall_time_s=wall, seed=seed, solver=info,
                            extra={"bprr": {"design_concurrency": R, "design_concurrency_info": rinfo,
                                            "mean_service_time_s": r.mean_time_s, "bound_s": r.bound_s}})

@@ -250,11 +250,16 @@ def _no_c_works(problem: Problem, candidates: list[Candidate], c_max: int) -> Ch
         closed_form_bound(ExactInstance.of(problem)))
 
 
-def best_fixed(problem: Problem, c: int) -> Candidate:
-    """Evaluate one fixed c; raise :class:`InfeasibleInstance` if it does not work."""
+def check_reservation(problem: Problem, c: int) -> None:
+    """Refuse a fixed c outside 1..c_max (c_max: the largest c at which a server holds a block)."""
     c_max = problem.max_cache_reservation
     if c < 1 or c > max(c_max, 1):
         raise UsageError(f"cache reservation c must be in 1..{c_max} for this instance, got {c}")
+
+
+def best_fixed(problem: Problem, c: int) -> Candidate:
+    """Evaluate one fixed c; raise :class:`InfeasibleInstance` if it does not work."""
+    check_reservation(problem, c)
     cand = evaluate_reservation(problem, c, "lower")
     if not cand.feasible:
         raise InfeasibleInstance(cand.reason)

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterator, TextIO
 
-from chaincomp.errors import OutputError
+from chaincomp.errors import OutputError, UsageError
 
 #: errno values that mean "this path cannot be written" (the user can pick another): exit code 2
 _USER_ERRNOS = {errno.EISDIR, errno.ENOTDIR, errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENAMETOOLONG, errno.ELOOP, errno.EEXIST, errno.EINVAL}
@@ -118,8 +118,22 @@ def ensure_dir(path: str | Path, what: str = "output folder") -> Path:
     return p
 
 
+FIGURE_FORMATS = ("png", "pdf", "svg")
+
+
+def check_figure_path(path: str | Path, option: str) -> Path:
+    """A figure file named by the user: its suffix must be one of :data:`FIGURE_FORMATS` (checked
+    before any work, so a typo does not cost the run it was to plot)."""
+    p = Path(path)
+    fmt = p.suffix.lstrip(".").lower()
+    if fmt not in FIGURE_FORMATS:
+        raise UsageError(f"{option} {p}: expected a figure file ending in {', '.join('.' + f for f in FIGURE_FORMATS)}, "
+                         f"got {'no suffix' if not fmt else repr(p.suffix)}")
+    return p
+
+
 def save_figure(fig, path: str | Path, dpi: int = 120) -> Path:
-    """``fig.savefig`` through :func:`atomic_save` (format from the file name's suffix)."""
+    """``fig.savefig`` through :func:`atomic_save` (format from the file name's suffix, PNG if none)."""
     p = Path(path)
     fmt = p.suffix.lstrip(".").lower() or "png"
     atomic_save(p, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt), "plot")

@@ -199,6 +199,11 @@ def simulate(
             objs.append(p)
     if len(set(names)) != len(names):
         raise UsageError(f"policy listed twice: {', '.join(names)}")
+    routed = [nm for nm, obj in zip(names, objs) if obj is not None]
+    if engine == "numba" and routed:  # no silent fallback: the numba kernel runs chain policies only
+        raise UsageError(f"--engine numba runs the chain policies (JFFC, JSQ, …) only; {', '.join(routed)} "
+                         f"{'routes each job itself and needs' if len(routed) == 1 else 'route each job themselves and need'} the general engine: "
+                         f"use --engine auto (numba where it applies) or --engine python")
     lam = (problem.arrival_rate if rate is None else rate) if trace is None else None
 
     alloc = _usable(allocation) if allocation is not None else None
