@@ -32,7 +32,7 @@ def batch(
     old_jobs: Annotated[Optional[int], typer.Option("--jobs", hidden=True, help="Renamed --workers (an error that says so).")] = None,
     old_j: Annotated[Optional[int], typer.Option("-j", hidden=True, help="Deprecated alias of --workers.")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run on Dask: tcp://HOST:PORT, or 'local' to start a LocalCluster.")] = None,
-    retries: Annotated[int, typer.Option("--retries", help="Dask: retries of a task whose worker died.")] = 1,
+    retries: Annotated[Optional[int], typer.Option("--retries", help="Dask: retries of a task whose worker died (default 1).")] = None,
     tls_ca_file: Annotated[Optional[str], typer.Option("--tls-ca-file", help="Dask TLS (tls:// scheduler): CA certificate file.")] = None,
     tls_cert: Annotated[Optional[str], typer.Option("--tls-cert", help="Dask TLS: client certificate file.")] = None,
     tls_key: Annotated[Optional[str], typer.Option("--tls-key", help="Dask TLS: client private key file.")] = None,
@@ -98,8 +98,15 @@ def batch(
         raise UsageError("--resume and --overwrite exclude each other")
     if retry_failed and not resume:
         raise UsageError("--retry-failed needs --resume")
-    if retries < 0:
+    if retries is not None and retries < 0:
         raise UsageError(f"--retries must be ≥ 0, got {retries}")
+    if not scheduler:  # Dask-only options on the local pool: refused, not ignored
+        dask_only = [f for f, v in (("--retries", retries), ("--tls-ca-file", tls_ca_file), ("--tls-cert", tls_cert),
+                                    ("--tls-key", tls_key)) if v is not None]
+        if dask_only:
+            raise UsageError(f"{', '.join(dask_only)}: only used with --scheduler (Dask); the local process pool "
+                             f"does not retry or use TLS")
+    retries = 1 if retries is None else retries
 
     if providers and not run_provider_code:
         names = ", ".join(providers)

@@ -134,6 +134,11 @@ def simulate(
 
     names = [p.strip() for item in (policy or [native_policy(solution)]) for p in item.split(",") if p.strip()]
     policies = [resolve_policy(nm, solution) for nm in names]
+    chainless = [nm for nm, pol in zip(names, policies) if isinstance(pol, str)] if not solution.allocation.chains else []
+    if chainless:  # e.g. a recompose step that kept too little to form a chain (ν = 0)
+        where = str(solution_file) if solution_file else f"the {solution.method} design"
+        raise UsageError(f"{where}: the design has no chains (ν = 0 job/s: its placement forms no complete chain), so "
+                         f"{', '.join(chainless)} has nothing to dispatch to")
 
     if arrivals not in ("poisson", "trace"):
         raise UsageError(f"--arrivals must be poisson or trace, got {arrivals!r}")

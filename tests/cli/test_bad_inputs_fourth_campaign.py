@@ -141,3 +141,29 @@ def test_verify_refuses_what_every_other_reader_refuses(tmp_path, edit, says):
     assert "Python" not in res.stdout and "sequence element" not in res.stdout
     res = run_cli("simulate", str(f), "--jobs", "1000", limit_s=30)
     assert res.code == 2  # the same file: refused by the readers too
+
+
+# --- fifth campaign (helper, session 7) ---
+
+def test_batch_refuses_dask_options_on_the_local_pool(tmp_path):
+    # before: --retries and --tls-* (even naming missing files) were accepted and ignored, exit 0
+    for extra in (["--retries", "2"], ["--tls-cert", "/nonexistent", "--tls-key", "/nonexistent"]):
+        res = run_cli("batch", "example:worked-example", "-m", "greedy", "--dry-run", "--out", str(tmp_path / "r.jsonl"), *extra, limit_s=30)
+        assert res.code == 2 and "only used with --scheduler (Dask)" in res.stderr, res.output
+
+
+def test_simulate_names_a_design_without_chains(tmp_path):
+    # before: "policy 'jffc' dispatches over chains, but no allocation was given" for a recompose step
+    # whose kept placement formed no chain (the file has "chains": [])
+    from chaincomp import methods
+    from chaincomp.core.allocation import Allocation
+    from chaincomp.core.solution import Solution
+    from chaincomp.instances.examples import load_example
+
+    problem = load_example("worked-example")
+    sol = methods.run("greedy", problem, seed=0)
+    empty = Solution.create(problem, "greedy", sol.placement, Allocation((), ()), parameters={}, wall_time_s=0.0, seed=0)
+    f = tmp_path / "nochains.json"
+    f.write_text(empty.to_json())
+    res = run_cli("simulate", str(f), "--jobs", "1000", limit_s=30)
+    assert res.code == 2 and f"{f}: the design has no chains (ν = 0 job/s" in res.stderr, res.output
