@@ -100,12 +100,9 @@ def batch(
         raise UsageError("--retry-failed needs --resume")
     if retries is not None and retries < 0:
         raise UsageError(f"--retries must be ≥ 0, got {retries}")
-    if not scheduler:  # Dask-only options on the local pool: refused, not ignored
-        dask_only = [f for f, v in (("--retries", retries), ("--tls-ca-file", tls_ca_file), ("--tls-cert", tls_cert),
-                                    ("--tls-key", tls_key)) if v is not None]
-        if dask_only:
-            raise UsageError(f"{', '.join(dask_only)}: only used with --scheduler (Dask); the local process pool "
-                             f"does not retry or use TLS")
+    if not scheduler:  # Dask-only options on the local pool
+        opt.refuse_unused({"--retries": retries, "--tls-ca-file": tls_ca_file, "--tls-cert": tls_cert, "--tls-key": tls_key},
+                          "only used with --scheduler (Dask); the local process pool does not retry or use TLS")
     retries = 1 if retries is None else retries
 
     if providers and not run_provider_code:

@@ -56,7 +56,7 @@ def workers(help: str = "Worker processes (default: number of cores).") -> Any:
     return Annotated[Optional[int], typer.Option("--workers", "-w", help=help)]
 
 
-def seed(help: str = "Seed for every random choice (same seed → same output bytes).") -> Any:
+def seed(help: str = "Seed for every random choice (same seed → the same results; only timings vary).") -> Any:
     return Annotated[int, typer.Option("--seed", help=help)]
 
 
@@ -112,6 +112,14 @@ def renamed(verb: str, old: str, new: str, meaning: str, now: str) -> UsageError
     """The error for an option spelling whose meaning moved (kept only to explain the rename)."""
     return UsageError(f"`chaincomp {verb} {old}` was renamed {new} ({meaning}): {old} now means {now} in every verb "
                       f"that has it (README, section CLI conventions)")
+
+
+def refuse_unused(options: dict[str, Any], why: str) -> None:
+    """Refuse the options of ``{flag: value}`` that were given (not None) where they do nothing:
+    ``"FLAG, FLAG: WHY"`` — an option is never accepted and then ignored."""
+    given = [flag for flag, value in options.items() if value is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)}: {why}")
 
 
 def configure_logging(verbose: int = 0, quiet: bool = False) -> int:

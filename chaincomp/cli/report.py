@@ -58,10 +58,8 @@ def report(
     if not records:
         raise UsageError(f"{results}: no task record to report" + (f" (all {len(skipped)} line(s) malformed)" if skipped else " (the file is empty)"))
     if export_solution is not None:
-        ignored = [flag for flag, v in (("--plot", plot_dir), ("--csv", csv_out)) if v is not None]
-        if ignored:
-            raise UsageError(f"{' and '.join(ignored)} summarize the batch; --export-solution writes one task's design. "
-                             f"Run them as two commands")
+        opt.refuse_unused({"--plot": plot_dir, "--csv": csv_out}, "these summarize the batch; --export-solution writes "
+                          "one task's design. Run them as two commands")
         matches = [r for r in records if str(r.get("task_id", "")).startswith(export_solution)]
         if not matches:
             ids = ", ".join(str(r.get("task_id")) for r in records[:3])

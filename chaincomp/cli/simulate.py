@@ -95,18 +95,18 @@ def simulate(
 
         if solution_file is None:
             raise UsageError("--events needs a SOLUTION file (the design in effect at t = 0)")
-        _refuse_given(traffic_only, "with --events (the timeline sets its own traffic and re-planning)")
+        opt.refuse_unused(traffic_only, "not used with --events (the timeline sets its own traffic and re-planning)")
         run_timeline(solution_file, events, timeline_policy, on_fail or "lost", 3600.0 if thrash_window is None else thrash_window,
                      (600.0 if petals_period is None else petals_period) or None, load_bandwidth, seed, as_json, out)
         return
-    _refuse_given(timeline_only, "without --events (they configure a timeline simulation)")
+    opt.refuse_unused(timeline_only, "not used without --events (they configure a timeline simulation)")
     arrivals = arrivals or "poisson"
     service = service or "exp"
     engine = engine or "auto"
     replications = 1 if replications is None else replications
     if arrivals == "poisson" and trace is None:
-        _refuse_given({"--trace-offset": trace_offset, "--trace-rate": trace_rate},
-                      "with Poisson arrivals and no --trace (there is no trace to skip into or rescale)")
+        opt.refuse_unused({"--trace-offset": trace_offset, "--trace-rate": trace_rate},
+                          "not used with Poisson arrivals and no --trace (there is no trace to skip into or rescale)")
     if arrivals == "poisson" and trace_rate is not None:
         raise UsageError("--trace-rate rescales trace arrival times; with Poisson arrivals the trace only gives "
                          "lengths — set the Poisson rate with --rate or --load")
@@ -201,12 +201,6 @@ def simulate(
         opt.note(f"wrote {out}")
     if plot is not None:
         opt.note(f"wrote {plot}")
-
-
-def _refuse_given(options: dict, why: str) -> None:
-    given = [flag for flag, value in options.items() if value is not None]
-    if given:
-        raise UsageError(f"{', '.join(given)}: not used {why}")
 
 
 def _fmt(x, digits=4):

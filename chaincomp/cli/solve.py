@@ -61,9 +61,9 @@ def solve(
         return
     if export not in (None, "petals"):
         raise UsageError(f"--export supports only 'petals', got {export!r}")
-    if export is None and (model_name is not None or initial_peers is not None):
-        given = " and ".join(f for f, v in (("--model-name", model_name), ("--initial-peers", initial_peers)) if v is not None)
-        raise UsageError(f"{given}: used by the PETALS export only; add --export petals")
+    if export is None:
+        opt.refuse_unused({"--model-name": model_name, "--initial-peers": initial_peers},
+                          "used by the PETALS export only; add --export petals")
     from chaincomp.io import limits
 
     limits.check_seed(seed, "--seed")
