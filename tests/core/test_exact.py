@@ -150,6 +150,17 @@ def test_greedy_ilp_bound_is_labelled_for_its_placement_only(worked_example):
     assert "bound (this" not in solver_line(methods.run("milp", worked_example, time_limit_s=20))
 
 
+def test_greedy_ilp_job_server_bound_is_an_integer():
+    """Σc is an integer, so HiGHS's float bound (e.g. 25.999999999999474) is reported rounded up, with
+    the milp's 10⁻⁶ tolerance; the placement's bound never exceeds the design's value."""
+    from chaincomp.instances.examples import load_example
+
+    sol = methods.run("greedy-ilp", load_example("bloom-j20"))
+    bound = sol.solver["bound"]
+    assert isinstance(bound, int) and bound <= sol.allocation.total_capacity
+    assert sol.solver["gap"] == (sol.allocation.total_capacity - bound) / sol.allocation.total_capacity
+
+
 def test_every_registered_method_is_checked(worked_example):
     for name in ("greedy", "random", "greedy-ilp", "milp", "bprr", "petals"):
         sol = methods.run(name, worked_example)
